@@ -1,0 +1,7 @@
+//! fly-store: a web store whose heavy views run as serverless functions on
+//! Fly.io Machines. See the README for the map of this crate.
+
+pub mod fly;
+pub mod http;
+pub mod settings;
+pub mod store;
