@@ -35,7 +35,7 @@ fn source_for(conn: &AnyConnection) -> EmbeddedMigrations {
 
 #[cfg(test)]
 mod tests {
-    use diesel_migrations::MigrationSource;
+    use diesel::migration::MigrationSource;
 
     use super::*;
     use diesel::backend::Backend;
