@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
 use diesel::RunQueryDsl;
+use diesel::r2d2::ManageConnection;
+use fly_store::store::db::connection::Manager;
 use fly_store::store::db::models::NewProduct;
 use fly_store::store::db::{migrations, queries};
 use fly_store::store::seed::SeedPlan;
@@ -241,9 +243,8 @@ async fn a_dead_database_answers_503_with_retry_after_and_the_app_recovers() {
         assert_unavailable_within(&app, "/healthz", Duration::from_secs(5)).await;
 
         std::fs::create_dir(missing.parent().unwrap()).unwrap();
-        let mut conn =
-            fly_store::store::db::connection::Manager::new(&missing.display().to_string());
-        let mut conn = diesel::r2d2::ManageConnection::connect(&mut conn).unwrap();
+        let manager = Manager::new(&missing.display().to_string());
+        let mut conn = manager.connect().unwrap();
         migrations::run_pending(&mut conn).unwrap();
         assert!(wait_for(&app, "/healthz", StatusCode::OK).await);
         assert!(wait_for(&app, "/purchases/serverless-receipts/", StatusCode::OK).await);
