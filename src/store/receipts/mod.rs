@@ -3,10 +3,94 @@
 //! The rest of the store hands over plain [`Receipt`] values; nothing outside
 //! this module depends on the PDF library, so a printpdf upgrade touches only
 //! the files below.
+//!
+//! [`render_receipt`] makes the PDF of one purchase; a [`ReceiptBook`] takes
+//! purchases one by one (as they are read from the database in batches) and
+//! makes one PDF of all of them. Both lay pages out with our own code and
+//! write the file directly (`pdf.rs`); printpdf is used for what it is good
+//! at, parsing and subsetting the embedded font (`fonts.rs`, `embed.rs`).
+//!
+//! Files: `fonts.rs` (faces, metrics, replacement marks), `winansi.rs`,
+//! `wrap.rs` (line breaking), `ledger.rs` (compact storage), `layout.rs`
+//! (pages, table, page breaks), `content.rs` (page operators), `embed.rs`
+//! (font objects), `pdf.rs` (file structure), `document.rs` (the passes).
 
 use chrono::NaiveDateTime;
 
 use crate::store::money::Cents;
+
+mod content;
+mod document;
+mod embed;
+mod fonts;
+mod layout;
+mod ledger;
+mod pdf;
+mod winansi;
+mod wrap;
+
+#[cfg(test)]
+mod tests;
+
+/// The PDF of one purchase.
+///
+/// Never panics on odd data: non-WinAnsi names switch the document to the
+/// embedded DejaVu font (a subset), characters DejaVu lacks print as U+FFFD,
+/// long names wrap, and a purchase longer than a page continues on the next
+/// with its table header repeated.
+pub fn render_receipt(receipt: &Receipt, style: &ReceiptStyle) -> Vec<u8> {
+    let mut ledger = ledger::Ledger::new();
+    ledger.add(receipt);
+    document::write(style, &ledger, layout::Kind::Single)
+}
+
+/// All purchases in one PDF, filled one purchase at a time.
+///
+/// Each added purchase is kept in a compact form (names stored once, a line
+/// is three numbers) until [`ReceiptBook::finish`] lays out and writes the
+/// document; no PDF structure is held per purchase.
+pub struct ReceiptBook {
+    style: ReceiptStyle,
+    ledger: ledger::Ledger,
+}
+
+impl ReceiptBook {
+    /// An empty book printed in `style`.
+    pub fn new(style: &ReceiptStyle) -> ReceiptBook {
+        ReceiptBook {
+            style: style.clone(),
+            ledger: ledger::Ledger::new(),
+        }
+    }
+
+    /// Appends one purchase; purchases print in the order they are added.
+    pub fn add(&mut self, receipt: &Receipt) {
+        self.ledger.add(receipt);
+    }
+
+    /// How many purchases have been added.
+    pub fn len(&self) -> usize {
+        self.ledger.len()
+    }
+
+    /// True when no purchase has been added.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The PDF; with no purchases, one page saying there are none.
+    pub fn finish(self) -> Vec<u8> {
+        document::write(&self.style, &self.ledger, layout::Kind::Book)
+    }
+}
+
+impl std::fmt::Debug for ReceiptBook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReceiptBook")
+            .field("purchases", &self.len())
+            .finish()
+    }
+}
 
 /// One purchase as printed.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,7 +99,9 @@ pub struct Receipt {
     pub purchase_id: i64,
     /// When the purchase was made (UTC).
     pub created_at: NaiveDateTime,
+    /// Printed under the date when present.
     pub customer_name: Option<String>,
+    /// The product lines, in print order.
     pub lines: Vec<ReceiptLine>,
 }
 
@@ -30,7 +116,13 @@ pub struct ReceiptLine {
 impl ReceiptLine {
     /// Quantity × unit price, exactly.
     pub fn total(&self) -> Cents {
-        self.unit_price.times(i64::from(self.quantity))
+        ReceiptLine::total_of(self.quantity, self.unit_price)
+    }
+
+    /// The one rule for a line total: `quantity` × `unit_price`, exactly
+    /// (saturating on absurd inputs, never wrapping).
+    pub fn total_of(quantity: i32, unit_price: Cents) -> Cents {
+        unit_price.times(i64::from(quantity))
     }
 }
 
