@@ -73,7 +73,7 @@ impl PdfWriter {
         let count = self.offsets.len() + 1;
         let _ = write!(self.out, "xref\n0 {count}\n0000000000 65535 f \n");
         for offset in &self.offsets {
-            let _ = write!(self.out, "{offset:010} 00000 n \n");
+            let _ = writeln!(self.out, "{offset:010} 00000 n ");
         }
         let _ = write!(
             self.out,
@@ -84,7 +84,7 @@ impl PdfWriter {
 
     fn begin(&mut self, id: ObjId) {
         self.offsets[id.0 - 1] = self.out.len();
-        let _ = write!(self.out, "{} 0 obj\n", id.0);
+        let _ = writeln!(self.out, "{} 0 obj", id.0);
     }
 
     /// Deflates `data` into `self.packed`, reusing the compressor's state.
@@ -121,7 +121,7 @@ pub(crate) fn number(out: &mut Vec<u8>, v: f32) {
     if frac != 0 {
         out.push(b'.');
         out.push(b'0' + (frac / 10) as u8);
-        if frac % 10 != 0 {
+        if !frac.is_multiple_of(10) {
             out.push(b'0' + (frac % 10) as u8);
         }
     }
