@@ -11,6 +11,7 @@ use std::fmt::Write;
 use super::content::NO_CODE;
 use super::fonts::{Face, Program};
 use super::pdf::{ObjId, PdfWriter};
+use super::sfnt;
 use super::winansi;
 
 /// Writes a built-in font dictionary; returns its object.
@@ -71,6 +72,8 @@ pub(crate) fn embedded(writer: &mut PdfWriter, face: &Face, chars: &[char]) -> (
             }
         };
 
+    let program_bytes = sfnt::without_unneeded_tables(&program_bytes).unwrap_or(program_bytes);
+
     let mut table = vec![NO_CODE; chars.last().map_or(0, |c| *c as usize + 1)];
     for &c in chars {
         if let Some(code) = face.glyph(c).and_then(|g| codes.get(&g)) {
@@ -90,7 +93,7 @@ pub(crate) fn embedded(writer: &mut PdfWriter, face: &Face, chars: &[char]) -> (
     let cid_font = writer.reserve();
     let to_unicode = writer.reserve();
     let font = writer.reserve();
-    writer.stream(
+    writer.stream_small(
         file,
         &format!("/Length1 {}", program_bytes.len()),
         &program_bytes,

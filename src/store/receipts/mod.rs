@@ -13,7 +13,7 @@
 //! Files: `fonts.rs` (faces, metrics, replacement marks), `winansi.rs`,
 //! `wrap.rs` (line breaking), `ledger.rs` (compact storage), `layout.rs`
 //! (pages, table, page breaks), `content.rs` (page operators), `embed.rs`
-//! (font objects), `pdf.rs` (file structure), `document.rs` (the passes).
+//! (font objects), `sfnt.rs` (font table trimming), `pdf.rs` (file structure), `document.rs` (the passes).
 
 use chrono::NaiveDateTime;
 
@@ -26,6 +26,7 @@ mod fonts;
 mod layout;
 mod ledger;
 mod pdf;
+mod sfnt;
 mod winansi;
 mod wrap;
 

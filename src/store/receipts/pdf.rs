@@ -67,6 +67,15 @@ impl PdfWriter {
         self.out.extend_from_slice(b"\nendstream\nendobj\n");
     }
 
+    /// Like [`PdfWriter::stream`], compressed harder: for data written once
+    /// per document that is large (an embedded font program).
+    pub(crate) fn stream_small(&mut self, id: ObjId, extra: &str, data: &[u8]) {
+        let mut fast =
+            std::mem::replace(&mut self.deflate, Compress::new(Compression::best(), true));
+        self.stream(id, extra, data);
+        std::mem::swap(&mut self.deflate, &mut fast);
+    }
+
     /// Writes the cross-reference table and trailer; returns the file.
     pub(crate) fn finish(mut self, root: ObjId, info: ObjId) -> Vec<u8> {
         let xref = self.out.len();
