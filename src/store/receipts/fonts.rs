@@ -27,6 +27,8 @@ const LAST_RESORT: char = '?';
 
 /// The advance of a space in Helvetica and Helvetica-Bold (1/1000 em).
 const HELVETICA_SPACE: u16 = 278;
+/// The advance of the euro sign in both Helvetica weights (1/1000 em).
+const HELVETICA_EURO: u16 = 556;
 /// Table value for "this face has no glyph for the code point".
 const MISSING: u16 = u16::MAX;
 /// Code points below this are looked up in the dense tables.
@@ -175,6 +177,8 @@ fn builtin_face(font: BuiltinFont) -> Face {
             advances[blank as usize] = HELVETICA_SPACE;
         }
     }
+    // Its euro sign is wider than the standard metrics' (556 in both weights).
+    advances['€' as usize] = HELVETICA_EURO;
     // Nor a soft hyphen, which WinAnsi prints as a hyphen.
     if advances[0xAD] == MISSING {
         advances[0xAD] = advances['-' as usize];
@@ -241,7 +245,8 @@ mod tests {
 
         assert_eq!(face.advance('A'), Some(667));
         assert_eq!(face.advance(' '), Some(278));
-        assert!(face.advance('€').is_some());
+        assert_eq!(face.advance('€'), Some(556));
+        assert_eq!(face.advance('J'), Some(500));
         assert_eq!(face.advance('Ж'), None);
     }
 

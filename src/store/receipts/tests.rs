@@ -56,6 +56,9 @@ fn five_items() -> Receipt {
 const LEFT: f64 = 48.0 - 0.5;
 const RIGHT_MARGIN: f64 = 48.0 - 0.5;
 
+/// The layout's bottom margin; only the page footer is drawn below it.
+const BOTTOM: f64 = 56.0;
+
 fn assert_inside_margins(words: &[Word], width: f64) {
     for w in words {
         assert!(
@@ -63,6 +66,13 @@ fn assert_inside_margins(words: &[Word], width: f64) {
             "{:?} crosses a side margin (page width {width})",
             w
         );
+    }
+}
+
+fn assert_only_the_footer_is_below_the_bottom_margin(words: &[Word], height: f64) {
+    for w in words.iter().filter(|w| w.y_max > height - BOTTOM) {
+        let footer = w.text == "Page" || w.text == "of" || w.text.parse::<u32>().is_ok();
+        assert!(footer, "{w:?} is below the bottom margin");
     }
 }
 
@@ -267,6 +277,8 @@ fn a_150_line_purchase_spans_pages_with_headers_and_numbers() {
     }
     assert_eq!(text.matches("Total").count(), 1, "{text}");
     assert!(text.contains("150.00"));
+    let (_, height) = page_size(&pdf, 1);
+    assert_only_the_footer_is_below_the_bottom_margin(&words_of(&pdf), height);
 }
 
 #[test]
@@ -297,8 +309,10 @@ fn a_book_of_500_purchases_prints_each_once_with_no_blank_last_page() {
         last.contains("Receipt #") || last.contains("Total"),
         "{last}"
     );
-    let (width, _) = page_size(&pdf, 1);
-    assert_inside_margins(&words_of(&pdf), width);
+    let (width, height) = page_size(&pdf, 1);
+    let words = words_of(&pdf);
+    assert_inside_margins(&words, width);
+    assert_only_the_footer_is_below_the_bottom_margin(&words, height);
 }
 
 #[test]
@@ -379,4 +393,27 @@ fn pdftotext_is_installed() {
     let found = Command::new("pdftotext").arg("-v").output().is_ok();
 
     assert!(found, "{}", reading::MISSING);
+}
+
+#[test]
+fn the_same_purchase_renders_to_the_same_bytes() {
+    let first = render_receipt(&five_items(), &style());
+
+    let second = render_receipt(&five_items(), &style());
+
+    assert_eq!(first, second);
+}
+
+#[test]
+fn a_book_can_be_filled_on_one_thread_and_finished_on_another() {
+    fn assert_send<T: Send + 'static>(_: &T) {}
+    let mut book = ReceiptBook::new(&style());
+    book.add(&five_items());
+    assert_send(&book);
+
+    let pdf = std::thread::spawn(move || book.finish())
+        .join()
+        .expect("no panic");
+
+    assert!(text_of(&pdf).contains("Receipt #42"));
 }

@@ -13,6 +13,8 @@ pub(super) const MISSING: &str =
 pub(super) struct Word {
     pub(super) x_min: f64,
     pub(super) x_max: f64,
+    /// Bottom of the box, from the top of the page.
+    pub(super) y_max: f64,
     pub(super) text: String,
 }
 
@@ -90,6 +92,7 @@ pub(super) fn words_of(pdf: &[u8]) -> Vec<Word> {
             Word {
                 x_min: attr("xMin"),
                 x_max: attr("xMax"),
+                y_max: attr("yMax"),
                 text: unescape(&chunk[text_start..text_end]),
             }
         })
