@@ -6,6 +6,11 @@
 //! Characters a face lacks (CJK, emoji) are printed as U+FFFD, never dropped.
 //!
 //! Fonts are parsed once per process; every lookup afterwards is a table read.
+//!
+//! Known limit: text is not shaped (no kerning, ligatures, right-to-left
+//! reordering or Arabic joining), because receipts print product names in
+//! Latin, Greek and Cyrillic, which need none; other scripts print their
+//! characters in logical order when DejaVu has them.
 
 use std::borrow::Cow;
 use std::sync::LazyLock;

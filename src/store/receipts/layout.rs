@@ -184,6 +184,9 @@ impl<'p, C: Canvas> Flow<'p, C> {
         let store = self.bold.printable(&self.plan.style.store_name);
         let content_w = self.width - 2.0 * MARGIN;
         let mut lines = wrap(&store, self.bold, STORE_SIZE, content_w);
+        // Known limit: a store name longer than three lines is cut, because
+        // the heading must leave room on every page; it is configuration,
+        // not purchase data.
         lines.truncate(STORE_LINES);
         for line in lines {
             let baseline = self.y - STORE_SIZE;
