@@ -29,8 +29,8 @@ pub(crate) fn write(style: &ReceiptStyle, ledger: &Ledger, kind: Kind) -> Vec<u8
     let resources = writer.reserve();
     let (regular, bold, encoding) = match fonts {
         FontSet::Builtin => (
-            embed::builtin(&mut writer, fonts.face(Weight::Regular), "Helvetica"),
-            embed::builtin(&mut writer, fonts.face(Weight::Bold), "Helvetica-Bold"),
+            embed::builtin(&mut writer, Weight::Regular),
+            embed::builtin(&mut writer, Weight::Bold),
             Encoding::WinAnsi,
         ),
         FontSet::Embedded => {

@@ -7,9 +7,10 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::sync::LazyLock;
 
 use super::content::NO_CODE;
-use super::fonts::{Face, Program};
+use super::fonts::{Face, FontSet, Program, Weight};
 use super::pdf::{ObjId, PdfWriter};
 use super::sfnt;
 use super::winansi;
@@ -18,20 +19,29 @@ use super::winansi;
 ///
 /// The `/Widths` are the ones the layout measured with, so every reader
 /// places the glyphs exactly where the layout expects them.
-pub(crate) fn builtin(writer: &mut PdfWriter, face: &Face, base_font: &str) -> ObjId {
-    let mut widths = String::with_capacity(4 * 224);
-    for byte in 32u8..=255 {
-        let w = winansi::char_of(byte)
-            .and_then(|c| face.advance(c))
-            .unwrap_or(0);
-        let _ = write!(widths, "{w} ");
-    }
+pub(crate) fn builtin(writer: &mut PdfWriter, weight: Weight) -> ObjId {
+    static DICTS: LazyLock<[String; 2]> = LazyLock::new(|| {
+        [Weight::Regular, Weight::Bold].map(|weight| {
+            let base_font = match weight {
+                Weight::Regular => "Helvetica",
+                Weight::Bold => "Helvetica-Bold",
+            };
+            let face = FontSet::Builtin.face(weight);
+            let mut widths = String::with_capacity(4 * 224);
+            for byte in 32u8..=255 {
+                let w = winansi::char_of(byte)
+                    .and_then(|c| face.advance(c))
+                    .unwrap_or(0);
+                let _ = write!(widths, "{w} ");
+            }
+            format!(
+                "<< /Type /Font /Subtype /Type1 /BaseFont /{base_font} /Encoding /WinAnsiEncoding \
+                 /FirstChar 32 /LastChar 255 /Widths [{widths}] >>"
+            )
+        })
+    });
     let id = writer.reserve();
-    let dict = format!(
-        "<< /Type /Font /Subtype /Type1 /BaseFont /{base_font} /Encoding /WinAnsiEncoding \
-         /FirstChar 32 /LastChar 255 /Widths [{widths}] >>"
-    );
-    writer.object(id, &dict);
+    writer.object(id, &DICTS[weight as usize]);
     id
 }
 

@@ -4,6 +4,7 @@
 //! Objects are written straight into the output as they are made, so a
 //! document never exists twice in memory (once as objects, once as bytes).
 
+use std::cell::RefCell;
 use std::io::Write;
 
 use flate2::{Compress, Compression, FlushCompress};
@@ -18,12 +19,19 @@ impl std::fmt::Display for ObjId {
     }
 }
 
+thread_local! {
+    /// A compressor kept between documents on this thread: its state is a
+    /// few hundred KB, costly to allocate and clear for a one-page receipt.
+    static SPARE_DEFLATE: RefCell<Option<Compress>> = const { RefCell::new(None) };
+}
+
 /// The file being written.
 pub(crate) struct PdfWriter {
     out: Vec<u8>,
     /// Byte offset of each object, by object number - 1 (0 = not yet written).
     offsets: Vec<usize>,
-    deflate: Compress,
+    /// Taken from (and returned to) [`SPARE_DEFLATE`].
+    deflate: Option<Compress>,
     packed: Vec<u8>,
 }
 
@@ -35,7 +43,7 @@ impl PdfWriter {
         PdfWriter {
             out,
             offsets: Vec::new(),
-            deflate: Compress::new(Compression::fast(), true),
+            deflate: SPARE_DEFLATE.with(|spare| spare.borrow_mut().take()),
             packed: Vec::new(),
         }
     }
@@ -70,10 +78,11 @@ impl PdfWriter {
     /// Like [`PdfWriter::stream`], compressed harder: for data written once
     /// per document that is large (an embedded font program).
     pub(crate) fn stream_small(&mut self, id: ObjId, extra: &str, data: &[u8]) {
-        let mut fast =
-            std::mem::replace(&mut self.deflate, Compress::new(Compression::best(), true));
+        let fast = self
+            .deflate
+            .replace(Compress::new(Compression::best(), true));
         self.stream(id, extra, data);
-        std::mem::swap(&mut self.deflate, &mut fast);
+        self.deflate = fast;
     }
 
     /// Writes the cross-reference table and trailer; returns the file.
@@ -88,6 +97,9 @@ impl PdfWriter {
             self.out,
             "trailer\n<< /Size {count} /Root {root} /Info {info} >>\nstartxref\n{xref}\n%%EOF\n"
         );
+        if let Some(deflate) = self.deflate.take() {
+            SPARE_DEFLATE.with(|spare| *spare.borrow_mut() = Some(deflate));
+        }
         self.out
     }
 
@@ -98,16 +110,17 @@ impl PdfWriter {
 
     /// Deflates `data` into `self.packed`, reusing the compressor's state.
     fn pack(&mut self, data: &[u8]) {
-        self.deflate.reset();
+        let deflate = self
+            .deflate
+            .get_or_insert_with(|| Compress::new(Compression::fast(), true));
+        deflate.reset();
         self.packed.clear();
         self.packed.reserve(data.len() / 2 + 64);
         let mut input = data;
         loop {
-            let before_in = self.deflate.total_in();
-            let status = self
-                .deflate
-                .compress_vec(input, &mut self.packed, FlushCompress::Finish);
-            let consumed = (self.deflate.total_in() - before_in) as usize;
+            let before_in = deflate.total_in();
+            let status = deflate.compress_vec(input, &mut self.packed, FlushCompress::Finish);
+            let consumed = (deflate.total_in() - before_in) as usize;
             input = &input[consumed..];
             match status {
                 Ok(flate2::Status::StreamEnd) => break,
