@@ -1,13 +1,14 @@
 //! One receipt document from stored receipts: pick the fonts, count the
-//! pages, write the fonts, then draw the pages straight into the file.
+//! pages, draw them as printpdf operations, and let printpdf write the file
+//! (it subsets an embedded font to the glyphs the pages use).
+
+use printpdf::{BuiltinFont, PdfDocument, PdfFontHandle, PdfSaveOptions};
 
 use super::ReceiptStyle;
-use super::content::{Encoding, PdfCanvas, font_name};
-use super::embed;
+use super::canvas::OpsCanvas;
 use super::fonts::{FontSet, Weight, fits_win_ansi};
 use super::layout::{Canvas, Kind, Plan, lay_out};
 use super::ledger::Ledger;
-use super::pdf::PdfWriter;
 
 /// The finished PDF for everything in `ledger`.
 pub(crate) fn write(style: &ReceiptStyle, ledger: &Ledger, kind: Kind) -> Vec<u8> {
@@ -19,129 +20,73 @@ pub(crate) fn write(style: &ReceiptStyle, ledger: &Ledger, kind: Kind) -> Vec<u8
         kind,
         pages: 0,
     };
-    let mut tally = Tally::new(fonts == FontSet::Embedded);
-    plan.pages = lay_out(&plan, &mut tally);
+    plan.pages = lay_out(&plan, &mut PageCounter);
 
-    let mut writer = PdfWriter::new();
-    let catalog = writer.reserve();
-    let pages = writer.reserve();
-    let info = writer.reserve();
-    let resources = writer.reserve();
-    let (regular, bold, encoding) = match fonts {
-        FontSet::Builtin => (
-            embed::builtin(&mut writer, Weight::Regular),
-            embed::builtin(&mut writer, Weight::Bold),
-            Encoding::WinAnsi,
-        ),
-        FontSet::Embedded => {
-            let [used_regular, used_bold] = tally.used.map(|set| set.chars());
-            let (r, r_codes) =
-                embed::embedded(&mut writer, fonts.face(Weight::Regular), &used_regular);
-            let (b, b_codes) = embed::embedded(&mut writer, fonts.face(Weight::Bold), &used_bold);
-            (r, b, Encoding::Glyphs([r_codes, b_codes]))
-        }
-    };
-    writer.object(
-        resources,
-        &format!(
-            "<< /Font << /{} {regular} /{} {bold} >> /ProcSet [/PDF /Text] >>",
-            font_name(Weight::Regular),
-            font_name(Weight::Bold)
-        ),
-    );
-
-    let mut canvas = PdfCanvas::new(&mut writer, pages, resources, encoding);
-    lay_out(&plan, &mut canvas);
-    let kids = std::mem::take(&mut canvas.kids);
-    drop(canvas);
-
-    let mut list = String::with_capacity(kids.len() * 10);
-    for kid in &kids {
-        list.push_str(&kid.to_string());
-        list.push(' ');
-    }
-    writer.object(
-        pages,
-        &format!("<< /Type /Pages /Count {} /Kids [{list}] >>", kids.len()),
-    );
-    writer.object(catalog, &format!("<< /Type /Catalog /Pages {pages} >>"));
     let title = match kind {
         Kind::Single => "Receipt",
         Kind::Book => "Receipts",
     };
-    writer.object(
-        info,
-        &format!("<< /Title ({title}) /Producer (fly-store) >>"),
-    );
-    writer.finish(catalog, info)
+    let mut doc = PdfDocument::new(title);
+    doc.metadata.info.producer = "fly-store".into();
+    let handles = match fonts {
+        FontSet::Builtin => [
+            PdfFontHandle::Builtin(BuiltinFont::Helvetica),
+            PdfFontHandle::Builtin(BuiltinFont::HelveticaBold),
+        ],
+        FontSet::Embedded => [Weight::Regular, Weight::Bold].map(|weight| {
+            let Some(program) = fonts.face(weight).program.as_ref() else {
+                unreachable!("embedded faces carry their parsed program");
+            };
+            PdfFontHandle::External(doc.add_font(program))
+        }),
+    };
+
+    let mut canvas = OpsCanvas::new(handles, plan.pages);
+    lay_out(&plan, &mut canvas);
+    doc.with_pages(canvas.into_pages());
+    save(&doc)
 }
 
-/// The counting run's canvas: pages, and the characters each weight draws.
-struct Tally {
-    collect: bool,
-    used: [CharSet; 2],
-}
-
-impl Tally {
-    fn new(collect: bool) -> Tally {
-        let mut used = [CharSet::default(), CharSet::default()];
-        // Page numbers are not known during this run: every digit may appear.
-        for set in &mut used {
-            "0123456789".chars().for_each(|c| set.insert(c));
-        }
-        Tally { collect, used }
+/// The file, written by printpdf and lopdf.
+///
+/// This is what `PdfDocument::save` does (build the lopdf document,
+/// compress its streams, write it), with one step between: printpdf puts a
+/// fresh random `/ID` in every trailer, which would make the same purchase
+/// a different file each time (no stable ETag, no byte comparison). The
+/// `/ID` is optional for unencrypted files (PDF 32000-1, 14.4), so it is
+/// left out.
+fn save(doc: &PdfDocument) -> Vec<u8> {
+    let options = PdfSaveOptions {
+        optimize: true,
+        subset_fonts: true,
+        secure: true,
+        image_optimization: None,
+    };
+    let mut warnings = Vec::new();
+    let mut file = doc.to_lopdf_document(&options, &mut warnings);
+    for warning in &warnings {
+        log::warn!("receipt PDF: {warning:?}");
     }
+    file.trailer.remove(b"ID");
+    file.compress();
+    let mut out = Vec::new();
+    if let Err(e) = file.save_to(&mut out) {
+        // Writing into memory fails only if lopdf cannot encode an object
+        // it built itself; the partial file is still returned, and logged.
+        log::error!("receipt PDF could not be written completely: {e}");
+    }
+    out
 }
 
-impl Canvas for Tally {
+/// The counting run's canvas: nothing is drawn, the layout counts pages.
+struct PageCounter;
+
+impl Canvas for PageCounter {
     fn begin_page(&mut self, _width: f32, _height: f32) {}
 
-    fn text(&mut self, weight: Weight, _size: f32, _x: f32, _y: f32, text: &str) {
-        if self.collect {
-            let set = &mut self.used[weight as usize];
-            text.chars().for_each(|c| set.insert(c));
-        }
-    }
+    fn text(&mut self, _weight: Weight, _size: f32, _x: f32, _y: f32, _text: &str) {}
 
     fn rule(&mut self, _x1: f32, _x2: f32, _y: f32) {}
 
     fn end_page(&mut self) {}
-}
-
-/// A set of Basic Multilingual Plane characters (all an embedded face maps).
-struct CharSet {
-    bits: Vec<u64>,
-}
-
-impl Default for CharSet {
-    fn default() -> Self {
-        CharSet {
-            bits: vec![0; 0x1_0000 / 64],
-        }
-    }
-}
-
-impl CharSet {
-    fn insert(&mut self, c: char) {
-        let cp = c as usize;
-        if let Some(word) = self.bits.get_mut(cp / 64) {
-            *word |= 1 << (cp % 64);
-        }
-    }
-
-    /// The members, ascending.
-    fn chars(&self) -> Vec<char> {
-        let mut out = Vec::new();
-        for (i, word) in self.bits.iter().enumerate() {
-            let mut w = *word;
-            while w != 0 {
-                let bit = w.trailing_zeros() as usize;
-                w &= w - 1;
-                if let Some(c) = char::from_u32((i * 64 + bit) as u32) {
-                    out.push(c);
-                }
-            }
-        }
-        out
-    }
 }

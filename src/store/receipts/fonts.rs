@@ -51,7 +51,7 @@ pub(crate) enum Weight {
 pub(crate) enum FontSet {
     /// Built-in Helvetica, WinAnsi-encoded; nothing embedded.
     Builtin,
-    /// DejaVu Sans, embedded as a subset, Identity-H encoded.
+    /// DejaVu Sans, embedded by printpdf as a subset, Identity-H encoded.
     Embedded,
 }
 
@@ -87,36 +87,18 @@ fn is_blank(c: char) -> bool {
     c.is_whitespace()
 }
 
-/// One face: advance widths (1/1000 em) and glyph ids by code point.
+/// One face: advance widths (1/1000 em) by code point.
 pub(crate) struct Face {
     advances: Vec<u16>,
-    glyphs: Vec<u16>,
-    /// The parsed font program; `None` for built-in faces.
-    pub(crate) program: Option<Program>,
+    /// The parsed font program printpdf embeds; `None` for built-in faces.
+    pub(crate) program: Option<ParsedFont>,
     replacement: char,
-}
-
-/// An embeddable font program and the numbers its PDF descriptor needs.
-pub(crate) struct Program {
-    pub(crate) parsed: ParsedFont,
-    pub(crate) bytes: &'static [u8],
-    pub(crate) base_name: &'static str,
-    pub(crate) bbox: [i32; 4],
-    pub(crate) ascent: i32,
-    pub(crate) descent: i32,
-    pub(crate) bold: bool,
 }
 
 impl Face {
     /// The advance of `c` in 1/1000 em, or `None` when the face lacks it.
     pub(crate) fn advance(&self, c: char) -> Option<u16> {
         let v = *self.advances.get(c as usize)?;
-        (v != MISSING).then_some(v)
-    }
-
-    /// The glyph id of `c` in the font program (embedded faces only).
-    pub(crate) fn glyph(&self, c: char) -> Option<u16> {
-        let v = *self.glyphs.get(c as usize)?;
         (v != MISSING).then_some(v)
     }
 
@@ -151,9 +133,8 @@ impl Face {
 
 static HELVETICA: LazyLock<Face> = LazyLock::new(|| builtin_face(BuiltinFont::Helvetica));
 static HELVETICA_BOLD: LazyLock<Face> = LazyLock::new(|| builtin_face(BuiltinFont::HelveticaBold));
-static DEJAVU: LazyLock<Face> = LazyLock::new(|| embedded_face(DEJAVU_SANS, "DejaVuSans", false));
-static DEJAVU_BOLD: LazyLock<Face> =
-    LazyLock::new(|| embedded_face(DEJAVU_SANS_BOLD, "DejaVuSans-Bold", true));
+static DEJAVU: LazyLock<Face> = LazyLock::new(|| embedded_face(DEJAVU_SANS));
+static DEJAVU_BOLD: LazyLock<Face> = LazyLock::new(|| embedded_face(DEJAVU_SANS_BOLD));
 
 /// Helvetica metrics, read from the metrics-only font printpdf ships for it.
 fn builtin_face(font: BuiltinFont) -> Face {
@@ -190,43 +171,24 @@ fn builtin_face(font: BuiltinFont) -> Face {
     }
     Face {
         advances,
-        glyphs: Vec::new(),
         program: None,
         replacement: LAST_RESORT,
     }
 }
 
-/// A DejaVu face: dense advance and glyph tables for the Basic Multilingual Plane.
-fn embedded_face(bytes: &'static [u8], base_name: &'static str, bold: bool) -> Face {
+/// A DejaVu face: a dense advance table for the Basic Multilingual Plane,
+/// and the parsed program printpdf subsets and embeds.
+fn embedded_face(bytes: &'static [u8]) -> Face {
     let parsed =
         ParsedFont::from_bytes(bytes, 0, &mut Vec::new()).expect("the bundled DejaVu font parses");
-    let m = parsed.pdf_font_metrics;
-    let units_per_em = m.units_per_em.max(1);
-    let scale = 1000.0 / f32::from(units_per_em);
+    let scale = 1000.0 / f32::from(parsed.pdf_font_metrics.units_per_em.max(1));
     let mut advances = vec![MISSING; DENSE];
-    let mut glyphs = vec![MISSING; DENSE];
     for cp in 0..DENSE as u32 {
         if let Some(gid) = parsed.lookup_glyph_index(cp).filter(|g| *g != 0) {
             let units = f32::from(parsed.get_horizontal_advance(gid)) * scale;
             advances[cp as usize] = (units.round() as u16).min(MISSING - 1);
-            glyphs[cp as usize] = gid;
         }
     }
-    let to_em = |v: i16| (f32::from(v) * scale).round() as i32;
-    let program = Program {
-        bytes,
-        base_name,
-        bbox: [
-            to_em(m.x_min),
-            to_em(m.y_min),
-            to_em(m.x_max),
-            to_em(m.y_max),
-        ],
-        ascent: to_em(m.ascender),
-        descent: to_em(m.descender),
-        bold,
-        parsed,
-    };
     let replacement = if advances[REPLACEMENT as usize] != MISSING {
         REPLACEMENT
     } else {
@@ -234,8 +196,7 @@ fn embedded_face(bytes: &'static [u8], base_name: &'static str, bold: bool) -> F
     };
     Face {
         advances,
-        glyphs,
-        program: Some(program),
+        program: Some(parsed),
         replacement,
     }
 }
@@ -272,9 +233,9 @@ mod tests {
     fn dejavu_prints_greek_and_cyrillic_but_not_cjk() {
         let face = FontSet::Embedded.face(Weight::Regular);
 
-        assert!(face.glyph('Σ').is_some());
-        assert!(face.glyph('Ж').is_some());
-        assert!(face.glyph('寿').is_none());
+        assert!(face.advance('Σ').is_some());
+        assert!(face.advance('Ж').is_some());
+        assert!(face.advance('寿').is_none());
     }
 
     #[test]

@@ -6,27 +6,31 @@
 //!
 //! [`render_receipt`] makes the PDF of one purchase; a [`ReceiptBook`] takes
 //! purchases one by one (as they are read from the database in batches) and
-//! makes one PDF of all of them. Both lay pages out with our own code and
-//! write the file directly (`pdf.rs`); printpdf is used for what it is good
-//! at, parsing and subsetting the embedded font (`fonts.rs`, `embed.rs`).
+//! makes one PDF of all of them. Both lay pages out with our own code (the
+//! table, wrapping and page breaks printpdf does not offer) and hand the
+//! pages to printpdf as operations; printpdf and lopdf write the file, and
+//! printpdf subsets the embedded font.
 //!
-//! Files: `fonts.rs` (faces, metrics, replacement marks), `winansi.rs`,
-//! `wrap.rs` (line breaking), `ledger.rs` (compact storage), `layout.rs`
-//! (pages, table, page breaks), `content.rs` (page operators), `embed.rs`
-//! (font objects), `sfnt.rs` (font table trimming), `pdf.rs` (file structure), `document.rs` (the passes).
+//! Files:
+//! - `fonts.rs`: the faces (built-in Helvetica or DejaVu Sans), their
+//!   metrics, and the replacement marks for characters a face lacks;
+//! - `winansi.rs`: the built-in fonts' encoding, for the "does Helvetica
+//!   print this exactly" check and Helvetica's metrics;
+//! - `wrap.rs`: line breaking;
+//! - `ledger.rs`: compact storage of the purchases of a book;
+//! - `layout.rs`: pages, table, page breaks, drawn on a `Canvas`;
+//! - `canvas.rs`: the `Canvas` that turns a layout run into printpdf pages;
+//! - `document.rs`: the two layout runs, the fonts, and the save.
 
 use chrono::NaiveDateTime;
 
 use crate::store::money::Cents;
 
-mod content;
+mod canvas;
 mod document;
-mod embed;
 mod fonts;
 mod layout;
 mod ledger;
-mod pdf;
-mod sfnt;
 mod winansi;
 mod wrap;
 
@@ -36,7 +40,7 @@ mod tests;
 /// The PDF of one purchase.
 ///
 /// Never panics on odd data: non-WinAnsi names switch the document to the
-/// embedded DejaVu font (a subset), characters DejaVu lacks print as U+FFFD,
+/// embedded DejaVu font (subset by printpdf), characters DejaVu lacks print as U+FFFD,
 /// long names wrap, and a purchase longer than a page continues on the next
 /// with its table header repeated.
 pub fn render_receipt(receipt: &Receipt, style: &ReceiptStyle) -> Vec<u8> {

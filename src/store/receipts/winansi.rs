@@ -40,14 +40,6 @@ pub(crate) fn byte(c: char) -> Option<u8> {
     }
 }
 
-/// The character WinAnsi puts at `byte`, if any.
-pub(crate) fn char_of(byte: u8) -> Option<char> {
-    match byte {
-        0x20..=0x7E | 0xA0..=0xFF => Some(char::from(byte)),
-        _ => HIGH.iter().find(|(b, _)| *b == byte).map(|(_, c)| *c),
-    }
-}
-
 /// Every printable character of the encoding.
 pub(crate) fn chars() -> impl Iterator<Item = char> {
     (0x20u8..=0x7E)
@@ -66,8 +58,6 @@ mod tests {
         assert_eq!(byte('€'), Some(0x80));
         assert_eq!(byte('–'), Some(0x96));
         assert_eq!(byte('Ł'), None);
-        assert_eq!(char_of(0x96), Some('–'));
-        assert_eq!(char_of(0x81), None);
         assert_eq!(chars().count(), 95 + 96 + 27);
     }
 }
