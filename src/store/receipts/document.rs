@@ -41,7 +41,8 @@ pub(crate) fn write(style: &ReceiptStyle, ledger: &Ledger, kind: Kind) -> Vec<u8
         }),
     };
 
-    let mut canvas = OpsCanvas::new(handles, plan.pages);
+    let faces = [Weight::Regular, Weight::Bold].map(|weight| fonts.face(weight));
+    let mut canvas = OpsCanvas::new(handles, faces, plan.pages);
     lay_out(&plan, &mut canvas);
     doc.with_pages(canvas.into_pages());
     save(&doc)
