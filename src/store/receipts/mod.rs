@@ -153,6 +153,3 @@ pub struct ReceiptStyle {
     pub store_name: String,
     pub paper: Paper,
 }
-
-mod interim;
-pub use interim::{ReceiptBook, render_receipt};
