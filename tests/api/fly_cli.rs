@@ -140,6 +140,10 @@ async fn machines_list_shows_role_state_region_and_image() {
     for word in ["worker", "suspended", "iad", IMAGE_OLD] {
         assert!(worker_line.contains(word), "{worker_line}");
     }
-    assert!(printed.lines().any(|l| l.starts_with("e784e90b1d3e68") && l.contains("main")));
+    assert!(
+        printed
+            .lines()
+            .any(|l| l.starts_with("e784e90b1d3e68") && l.contains("main"))
+    );
     assert!(printed.lines().any(|l| l.starts_with("0badc0ffee0001")));
 }

@@ -213,7 +213,9 @@ impl FakeState {
                     return error(404, "machine not found");
                 }
                 match self.find(&id) {
-                    Some(m) if endpoint == Endpoint::Get => ResponseTemplate::new(200).set_body_json(m),
+                    Some(m) if endpoint == Endpoint::Get => {
+                        ResponseTemplate::new(200).set_body_json(m)
+                    }
                     Some(m) => ResponseTemplate::new(200)
                         .set_body_json(json!({"ok": true, "state": m["state"]})),
                     None => error(404, "machine not found"),
@@ -231,7 +233,8 @@ impl FakeState {
             }
             Endpoint::LeaseRelease => {
                 let nonce = header(request, "fly-machine-lease-nonce");
-                self.leases.retain(|(m, n)| !(*m == id && Some(n.as_str()) == nonce.as_deref()));
+                self.leases
+                    .retain(|(m, n)| !(*m == id && Some(n.as_str()) == nonce.as_deref()));
                 ResponseTemplate::new(200).set_body_json(json!({"status": "success"}))
             }
             Endpoint::Start | Endpoint::Stop | Endpoint::Destroy => {
@@ -290,7 +293,11 @@ impl FakeState {
     }
 
     fn update(&mut self, id: &str, request: &Request) -> ResponseTemplate {
-        let held = self.leases.iter().find(|(m, _)| m == id).map(|(_, n)| n.clone());
+        let held = self
+            .leases
+            .iter()
+            .find(|(m, _)| m == id)
+            .map(|(_, n)| n.clone());
         if held.is_some() && held != header(request, "fly-machine-lease-nonce") {
             return error(409, "machine is leased by someone else");
         }

@@ -124,13 +124,23 @@ fn store_routes(cfg: &mut web::ServiceConfig) {
             "store:machines_generate_receipt",
             one_receipt,
         ))
-        .service(get_resource("/purchases/", "store:purchase_list", storefront))
-        .service(get_resource("/api/products", "store:api_products", storefront))
+        .service(get_resource(
+            "/purchases/",
+            "store:purchase_list",
+            storefront,
+        ))
+        .service(get_resource(
+            "/api/products",
+            "store:api_products",
+            storefront,
+        ))
         .service(get_resource("/healthz", "ops:healthz", healthz));
 }
 
 async fn storefront() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html").body("storefront")
+    HttpResponse::Ok()
+        .content_type("text/html")
+        .body("storefront")
 }
 
 async fn healthz() -> HttpResponse {
@@ -153,8 +163,11 @@ async fn one_receipt(id: web::Path<String>) -> HttpResponse {
 }
 
 /// Log lines captured from the `log` facade, for the whole test binary.
+/// Every record is kept; those `RUST_LOG` enables are also printed the way
+/// `env_logger` prints in tests.
 pub struct CapturedLogs {
     lines: Mutex<Vec<String>>,
+    printer: env_logger::Logger,
 }
 
 impl log::Log for CapturedLogs {
@@ -165,6 +178,9 @@ impl log::Log for CapturedLogs {
     fn log(&self, record: &log::Record<'_>) {
         let line = format!("{} {}: {}", record.level(), record.target(), record.args());
         self.lines.lock().unwrap().push(line);
+        if self.printer.enabled(record.metadata()) {
+            self.printer.log(record);
+        }
     }
 
     fn flush(&self) {}
@@ -177,15 +193,19 @@ impl CapturedLogs {
     }
 }
 
-/// Installs the capturing logger (once) and returns it. Panics if another
-/// logger was installed first, so a test never passes without capturing.
+/// Installs the capturing logger (once) and returns it. It must be the
+/// binary's only logger: a test that reads logs fails loudly, rather than
+/// passing without having captured anything, if another was installed first.
 pub fn capture_logs() -> &'static CapturedLogs {
     static LOGS: OnceLock<&'static CapturedLogs> = OnceLock::new();
     LOGS.get_or_init(|| {
         let logs: &'static CapturedLogs = Box::leak(Box::new(CapturedLogs {
             lines: Mutex::new(Vec::new()),
+            printer: env_logger::Builder::from_default_env()
+                .is_test(true)
+                .build(),
         }));
-        log::set_logger(logs).expect("no other logger installed in the test binary");
+        log::set_logger(logs).expect("the capturing logger is the test binary's only logger");
         log::set_max_level(log::LevelFilter::Debug);
         logs
     })

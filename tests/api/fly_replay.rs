@@ -81,8 +81,16 @@ async fn main_replays_serverless_routes_to_the_worker_and_serves_the_rest() {
     assert_eq!(storefront.replay(), None);
     assert_eq!((health.status, health.replay()), (StatusCode::OK, None));
     assert_eq!(metrics.status, StatusCode::OK);
-    assert!(metrics.body.contains("fly_replays_total{kind=\"instance\"} 2"));
-    assert!(metrics.body.contains("fly_api_calls_total{endpoint=\"list\",status=\"200\"} 1"));
+    assert!(
+        metrics
+            .body
+            .contains("fly_replays_total{kind=\"instance\"} 2")
+    );
+    assert!(
+        metrics
+            .body
+            .contains("fly_api_calls_total{endpoint=\"list\",status=\"200\"} 1")
+    );
 }
 
 #[actix_web::test]
@@ -109,7 +117,10 @@ async fn the_worker_runs_serverless_views_and_sends_everything_else_elsewhere() 
     }
     assert_eq!((health.status, health.replay()), (StatusCode::OK, None));
     assert_eq!((metrics.status, metrics.replay()), (StatusCode::OK, None));
-    assert_eq!((missing.status, missing.replay()), (StatusCode::NOT_FOUND, None));
+    assert_eq!(
+        (missing.status, missing.replay()),
+        (StatusCode::NOT_FOUND, None)
+    );
     assert!(api.requests().await.is_empty(), "the worker calls no API");
 }
 
@@ -133,14 +144,42 @@ async fn head_slash_forms_and_query_strings_resolve_as_the_router_does_on_both_r
     let main = spawn_fly_app(Role::Main, on_fly(&api)).await;
     let worker = spawn_fly_app(Role::Worker, worker_on_fly(&api)).await;
 
-    let head = send(&main.url("/purchases/serverless-receipts/5/"), "HEAD", &[], vec![]).await;
-    let query = get(&main.url("/purchases/serverless-receipts/5/?download=1"), &[]).await;
-    let worker_head =
-        send(&worker.url("/purchases/serverless-receipts/5/"), "HEAD", &[], vec![]).await;
-    let worker_query = get(&worker.url("/purchases/serverless-receipts/5/?download=1"), &[]).await;
+    let head = send(
+        &main.url("/purchases/serverless-receipts/5/"),
+        "HEAD",
+        &[],
+        vec![],
+    )
+    .await;
+    let query = get(
+        &main.url("/purchases/serverless-receipts/5/?download=1"),
+        &[],
+    )
+    .await;
+    let worker_head = send(
+        &worker.url("/purchases/serverless-receipts/5/"),
+        "HEAD",
+        &[],
+        vec![],
+    )
+    .await;
+    let worker_query = get(
+        &worker.url("/purchases/serverless-receipts/5/?download=1"),
+        &[],
+    )
+    .await;
 
-    assert!(head.replay().unwrap().starts_with("instance=1781973c0e6d89;"));
-    assert!(query.replay().unwrap().starts_with("instance=1781973c0e6d89;"));
+    assert!(
+        head.replay()
+            .unwrap()
+            .starts_with("instance=1781973c0e6d89;")
+    );
+    assert!(
+        query
+            .replay()
+            .unwrap()
+            .starts_with("instance=1781973c0e6d89;")
+    );
     assert_eq!(worker_head.status, StatusCode::OK);
     assert_eq!(worker_head.header("content-type"), Some("application/pdf"));
     assert!(worker_head.body.is_empty());
@@ -151,7 +190,10 @@ async fn head_slash_forms_and_query_strings_resolve_as_the_router_does_on_both_r
         let doubled = get(&app.url("/purchases/serverless-receipts//5//"), &[]).await;
 
         assert_eq!(all.status, StatusCode::MOVED_PERMANENTLY);
-        assert_eq!(all.header("location"), Some("/purchases/serverless-receipts/"));
+        assert_eq!(
+            all.header("location"),
+            Some("/purchases/serverless-receipts/")
+        );
         assert_eq!(one.status, StatusCode::MOVED_PERMANENTLY);
         assert_eq!(
             one.header("location"),
@@ -178,7 +220,13 @@ async fn percent_escapes_decide_like_the_router_and_odd_paths_are_404_without_ap
         let replayed = get(&main.url(path), &[]).await;
         let served = get(&worker.url(path), &[]).await;
 
-        assert!(replayed.replay().unwrap().starts_with("instance=1781973c0e6d89;"), "{path}");
+        assert!(
+            replayed
+                .replay()
+                .unwrap()
+                .starts_with("instance=1781973c0e6d89;"),
+            "{path}"
+        );
         assert_eq!(served.body, "receipt 5", "{path}");
     }
     let calls_before = api.requests().await.len();
@@ -245,10 +293,19 @@ async fn a_failed_replay_is_served_here_and_the_dead_worker_is_never_named_again
     let fallback = get(&url, &[("fly-replay-failed", failed)]).await;
     let next = get(&url, &[]).await;
 
-    assert!(first.replay().unwrap().starts_with("instance=1781973c0e6d89;"));
+    assert!(
+        first
+            .replay()
+            .unwrap()
+            .starts_with("instance=1781973c0e6d89;")
+    );
     assert_eq!(fallback.status, StatusCode::OK);
     assert_eq!(fallback.body, "receipts all");
-    assert!(next.replay().unwrap().starts_with("instance=148ed193b95389;"));
+    assert!(
+        next.replay()
+            .unwrap()
+            .starts_with("instance=148ed193b95389;")
+    );
     assert_eq!(api.calls(Endpoint::Create).await.len(), 1);
 }
 
@@ -289,7 +346,11 @@ async fn the_worker_replays_a_replayed_request_once_more_then_serves_it() {
     let once = get(&app.url("/"), &[("fly-replay-src", "instance=aaa;state=1")]).await;
     let twice = get(&app.url("/"), &[("fly-replay-src", "instance=aaa;state=2")]).await;
 
-    assert!(once.replay().unwrap().starts_with("elsewhere=true;state=2;"));
+    assert!(
+        once.replay()
+            .unwrap()
+            .starts_with("elsewhere=true;state=2;")
+    );
     assert_eq!(twice.status, StatusCode::OK);
     assert_eq!(twice.body, "storefront");
 }

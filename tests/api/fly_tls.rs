@@ -10,8 +10,8 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::TlsAcceptor;
 
-use fly_store::fly::cli::{self, MachinesCommand};
 use fly_store::fly::FlySettings;
+use fly_store::fly::cli::{self, MachinesCommand};
 
 use crate::fly_fake_api::{APP, TOKEN};
 use crate::fly_helpers::on_fly;
@@ -50,7 +50,10 @@ async fn start_tls_stub() -> TlsStub {
         .unwrap();
     let acceptor = TlsAcceptor::from(Arc::new(config));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("https://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let url = format!(
+        "https://127.0.0.1:{}",
+        listener.local_addr().unwrap().port()
+    );
     let heads = Arc::new(Mutex::new(Vec::new()));
     let recorded = heads.clone();
     actix_web::rt::spawn(async move {
@@ -119,7 +122,11 @@ async fn the_client_speaks_https_to_a_stand_in_whose_ca_it_is_told_to_trust() {
     let heads = stub.heads.lock().unwrap().clone();
     assert!(heads[0].starts_with(&format!("GET /v1/apps/{APP}/machines?")));
     let authorization = format!("authorization: Bearer {TOKEN}");
-    assert!(heads[0].to_ascii_lowercase().contains(&authorization.to_ascii_lowercase()));
+    assert!(
+        heads[0]
+            .to_ascii_lowercase()
+            .contains(&authorization.to_ascii_lowercase())
+    );
 }
 
 #[actix_web::test]
@@ -149,5 +156,8 @@ async fn a_missing_ca_file_stops_start_up_with_its_name() {
         .await
         .unwrap_err();
 
-    assert!(error.to_string().contains("/nonexistent/fly-ca.pem"), "{error}");
+    assert!(
+        error.to_string().contains("/nonexistent/fly-ca.pem"),
+        "{error}"
+    );
 }

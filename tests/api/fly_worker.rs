@@ -71,7 +71,12 @@ async fn a_spurious_empty_list_leads_to_no_second_worker() {
 
     let answer = get(&app.url(RECEIPTS), &[]).await;
 
-    assert!(answer.replay().unwrap().starts_with("instance=1781973c0e6d89;"));
+    assert!(
+        answer
+            .replay()
+            .unwrap()
+            .starts_with("instance=1781973c0e6d89;")
+    );
     assert_eq!(api.live_workers().len(), 1);
 }
 
@@ -94,7 +99,12 @@ async fn null_configs_and_unknown_states_are_skipped_when_choosing_the_worker() 
 
     let answer = get(&app.url(RECEIPTS), &[]).await;
 
-    assert!(answer.replay().unwrap().starts_with("instance=aaaaaaaaaaaaa2;"));
+    assert!(
+        answer
+            .replay()
+            .unwrap()
+            .starts_with("instance=aaaaaaaaaaaaa2;")
+    );
     assert!(api.calls(Endpoint::Create).await.is_empty());
 }
 
@@ -120,7 +130,9 @@ async fn a_rejected_create_answers_503_then_waits_for_the_cooldown() {
     assert!(app.fly.cached_worker().is_none());
     let lines = logs.lines();
     assert!(
-        lines.iter().any(|l| l.contains("machine limit") && l.starts_with("WARN")),
+        lines
+            .iter()
+            .any(|l| l.contains("machine limit") && l.starts_with("WARN")),
         "the API's reason is logged once: {lines:#?}"
     );
     assert!(lines.iter().all(|l| !l.contains(TOKEN)), "token leaked");
@@ -136,7 +148,12 @@ async fn a_429_is_waited_out_within_the_budget_and_a_long_one_becomes_retry_afte
 
     let answer = get(&patient.url(RECEIPTS), &[]).await;
 
-    assert!(answer.replay().unwrap().starts_with("instance=1781973c0e6d89;"));
+    assert!(
+        answer
+            .replay()
+            .unwrap()
+            .starts_with("instance=1781973c0e6d89;")
+    );
     assert_eq!(api.calls(Endpoint::List).await.len(), 2);
 
     let slow_api = FakeApi::start().await;
@@ -150,6 +167,28 @@ async fn a_429_is_waited_out_within_the_budget_and_a_long_one_becomes_retry_afte
     let retry_after: u64 = refused.header("retry-after").unwrap().parse().unwrap();
     assert!(retry_after >= 60, "{retry_after}");
     assert_eq!(slow_api.calls(Endpoint::List).await.len(), 1);
+}
+
+#[actix_web::test]
+async fn a_5xx_is_retried_with_backoff_inside_the_budget() {
+    let api = FakeApi::start().await;
+    api.add_machine(machine(WORKER_ID, "started", IMAGE_NEW, "worker"));
+    api.script(
+        Endpoint::List,
+        Some(2),
+        error(503, "flaps is having a moment"),
+    );
+    let app = spawn_fly_app(Role::Main, on_fly(&api)).await;
+
+    let answer = get(&app.url(RECEIPTS), &[]).await;
+
+    assert!(
+        answer
+            .replay()
+            .unwrap()
+            .starts_with("instance=1781973c0e6d89;")
+    );
+    assert_eq!(api.calls(Endpoint::List).await.len(), 3);
 }
 
 #[actix_web::test]
@@ -212,7 +251,12 @@ async fn a_404_right_after_create_is_retried_and_never_causes_a_second_create() 
     let second = get(&app.url(RECEIPTS), &[]).await;
 
     for answer in [&first, &second] {
-        assert!(answer.replay().unwrap().starts_with("instance=148ed193b95389;"));
+        assert!(
+            answer
+                .replay()
+                .unwrap()
+                .starts_with("instance=148ed193b95389;")
+        );
     }
     assert_eq!(api.calls(Endpoint::Create).await.len(), 1);
     assert!(api.calls(Endpoint::Wait).await.len() >= 4);
@@ -228,7 +272,12 @@ async fn a_worker_on_an_old_image_is_updated_once_under_a_lease_before_any_repla
     let answers = join_all((0..10).map(|_| get(&url, &[]))).await;
 
     for answer in &answers {
-        assert!(answer.replay().unwrap().starts_with("instance=1781973c0e6d89;"));
+        assert!(
+            answer
+                .replay()
+                .unwrap()
+                .starts_with("instance=1781973c0e6d89;")
+        );
     }
     let updates = api.calls(Endpoint::Update).await;
     assert_eq!(updates.len(), 1);
@@ -292,8 +341,14 @@ async fn the_create_body_makes_a_machine_that_boots_as_the_worker() {
     assert_eq!(service["internal_port"], 8000);
     assert_eq!(service["autostart"], true);
     assert_eq!(service["autostop"], "stop");
-    assert_eq!(service["ports"][0], json!({"port": 443, "handlers": ["tls", "http"]}));
-    assert_eq!(service["ports"][1], json!({"port": 80, "handlers": ["http"]}));
+    assert_eq!(
+        service["ports"][0],
+        json!({"port": 443, "handlers": ["tls", "http"]})
+    );
+    assert_eq!(
+        service["ports"][1],
+        json!({"port": 80, "handlers": ["http"]})
+    );
     assert_eq!(config["guest"]["memory_mb"], 256);
 
     // Boot a machine from exactly that env plus the app's secrets.
@@ -311,7 +366,11 @@ async fn the_create_body_makes_a_machine_that_boots_as_the_worker() {
     let worker = spawn_fly_app(booted.role, booted.fly).await;
     let src = format!("instance={MAIN_ID};region=iad;t=1700000000000000");
 
-    let answer = get(&worker.url("/purchases/serverless-receipts/5/"), &[("fly-replay-src", &src)]).await;
+    let answer = get(
+        &worker.url("/purchases/serverless-receipts/5/"),
+        &[("fly-replay-src", &src)],
+    )
+    .await;
 
     assert_eq!(booted.role, Role::Worker);
     assert_eq!(answer.status, StatusCode::OK);

@@ -140,3 +140,45 @@ fn tls_config(settings: &FlySettings) -> Result<ClientConfig, FlyError> {
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(token: &str) -> ApiConfig {
+        let settings = FlySettings {
+            app_name: Some("receipts-app".to_owned()),
+            api_token: Some(SecretString::from(token)),
+            ..FlySettings::default()
+        };
+        ApiConfig::from_settings(&settings, None).unwrap().unwrap()
+    }
+
+    #[test]
+    fn the_token_is_scrubbed_from_text_and_absent_from_debug_output() {
+        let api = config("FlyV1 fm2_sekrit");
+
+        let scrubbed = api.scrub("denied for FlyV1 fm2_sekrit and for fm2_sekrit");
+        let debug = format!("{api:?}");
+
+        assert_eq!(scrubbed, "denied for [redacted] and for [redacted]");
+        assert!(!debug.contains("sekrit"), "{debug}");
+        assert_eq!(api.authorization(), "FlyV1 fm2_sekrit");
+        assert_eq!(config("abc").authorization(), "Bearer abc");
+    }
+
+    #[test]
+    fn without_an_app_name_or_a_token_there_is_no_client() {
+        let no_token = FlySettings {
+            app_name: Some("receipts-app".to_owned()),
+            ..FlySettings::default()
+        };
+        let no_app = FlySettings {
+            api_token: Some(SecretString::from("t")),
+            ..FlySettings::default()
+        };
+
+        assert!(ApiConfig::from_settings(&no_token, None).unwrap().is_none());
+        assert!(ApiConfig::from_settings(&no_app, None).unwrap().is_none());
+    }
+}

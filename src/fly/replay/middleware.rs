@@ -6,12 +6,14 @@
 //! with no API call and no await. Only the first requests (or those after
 //! the cache was dropped) wait for the single-flight find-or-create.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, forward_ready};
-use actix_web::http::header;
+use actix_web::http::Method;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{Error, HttpResponse};
 use futures_util::future::LocalBoxFuture;
 
@@ -29,6 +31,9 @@ pub struct FlyReplayMiddleware<S> {
     service: Rc<S>,
     config: Arc<ReplayConfig>,
     client: Option<Rc<MachinesClient>>,
+    /// This thread's `fly-replay` value for the cached worker, with the
+    /// directory generation and hop count it was made for.
+    prepared: RefCell<Option<(u64, u32, HeaderValue)>>,
 }
 
 impl<S> FlyReplayMiddleware<S> {
@@ -41,6 +46,7 @@ impl<S> FlyReplayMiddleware<S> {
             service,
             config,
             client,
+            prepared: RefCell::new(None),
         }
     }
 }
@@ -65,8 +71,7 @@ where
         }
 
         let trail = ReplayTrail::from_headers(req.headers());
-        let (route, name) = route_kind(&req, &config.table);
-        let offloaded = name.as_deref().map_or(&[][..], |n| config.table.methods(n));
+        let (route, offloaded) = route_kind(&req, &config.table);
         let decision = decide(&Facts {
             role: config.role,
             route,
@@ -77,11 +82,7 @@ where
             trail: &trail,
             own_id: config.own_id.as_deref(),
         });
-        log::debug!(
-            "fly-replay decision={decision:?} route={} path={}",
-            name.as_deref().unwrap_or("-"),
-            req.path()
-        );
+        log::debug!("fly-replay decision={decision:?} path={}", req.path());
 
         let counters = &config.counters;
         match decision {
@@ -146,10 +147,11 @@ where
         req: ServiceRequest,
         hops: u32,
     ) -> LocalBoxFuture<'static, Answer<B>> {
-        let config = self.config.clone();
-        if let Some(id) = config.directory.cached() {
-            return answer(req, replay_to(&config, &id, hops));
+        if let Some(value) = self.prepared_replay(hops) {
+            self.config.counters.replay_instance.inc();
+            return answer(req, response::replay_with(value));
         }
+        let config = self.config.clone();
         let Some(client) = self.client.clone() else {
             return self.pass(req);
         };
@@ -173,6 +175,23 @@ where
                 }
             }
         })
+    }
+
+    /// The `fly-replay` value for the cached worker, made once per thread
+    /// and worker: the steady state costs one atomic load and no lock.
+    fn prepared_replay(&self, hops: u32) -> Option<HeaderValue> {
+        let directory = &self.config.directory;
+        if let Some((generation, prepared_hops, value)) = &*self.prepared.borrow()
+            && *generation == directory.generation()
+            && *prepared_hops == hops
+        {
+            return Some(value.clone());
+        }
+        let (cached, generation) = directory.cached_with_generation();
+        let target = Target::Instance(cached?);
+        let value = response::replay_header(&target, hops, self.config.replay_timeout)?;
+        *self.prepared.borrow_mut() = Some((generation, hops, value.clone()));
+        Some(value)
     }
 
     /// Starts this process's background check of the cached worker, once,
@@ -219,20 +238,30 @@ fn into_answer<B>(req: ServiceRequest, response: HttpResponse) -> ServiceRespons
     ServiceResponse::new(request, response).map_into_right_body()
 }
 
-/// The route `req` resolves to, as the router sees it, and its name.
-fn route_kind(req: &ServiceRequest, table: &ServerlessTable) -> (RouteKind, Option<String>) {
+/// The route `req` resolves to, as the router sees it, and the methods
+/// offloaded for it. A named route is found with one lookup, the same one
+/// [`resolve`] starts with; everything else goes through [`resolve`].
+fn route_kind<'t>(req: &ServiceRequest, table: &'t ServerlessTable) -> (RouteKind, &'t [Method]) {
+    let path = req.match_info().as_str();
+    if let Some(name) = req.resource_map().match_name(path) {
+        return (RouteKind::Route(table.classify(name)), table.methods(name));
+    }
+    let none: &[Method] = &[];
     match resolve(req) {
-        Resolution::Named(name) => (RouteKind::Route(table.classify(&name)), Some(name)),
-        Resolution::Unnamed => (RouteKind::Route(RouteClass::Other), None),
+        Resolution::Named(name) => (
+            RouteKind::Route(table.classify(&name)),
+            table.methods(&name),
+        ),
+        Resolution::Unnamed => (RouteKind::Route(RouteClass::Other), none),
         Resolution::AppendSlash { location } => {
             let path = location.split('?').next().unwrap_or_default();
             let class = match resolve_path(req.resource_map(), path, "") {
                 Resolution::Named(name) => table.classify(&name),
                 _ => RouteClass::Other,
             };
-            (RouteKind::Redirect(class), None)
+            (RouteKind::Redirect(class), none)
         }
-        Resolution::NotFound => (RouteKind::NotFound, None),
+        Resolution::NotFound => (RouteKind::NotFound, none),
     }
 }
 

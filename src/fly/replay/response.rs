@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use actix_web::HttpResponse;
 use actix_web::http::Method;
-use actix_web::http::header::{self, ContentType};
+use actix_web::http::header::{self, ContentType, HeaderName, HeaderValue};
 
 use crate::fly::replay::header::{FLY_REPLAY, Target, replay_value};
 
@@ -12,9 +12,22 @@ use crate::fly::replay::header::{FLY_REPLAY, Target, replay_value};
 /// The status is 409, as Fly's own replay clients use: a client that ever
 /// sees it without the proxy in between gets a clear non-success.
 pub fn replay(target: &Target, hops: u32, timeout: Duration) -> HttpResponse {
+    match replay_header(target, hops, timeout) {
+        Some(value) => replay_with(value),
+        None => unavailable(Duration::from_secs(1)),
+    }
+}
+
+/// The `fly-replay` header value, or `None` if `target` cannot be a header.
+pub fn replay_header(target: &Target, hops: u32, timeout: Duration) -> Option<HeaderValue> {
+    HeaderValue::from_str(&replay_value(target, hops, timeout)).ok()
+}
+
+/// A replay answer carrying a prepared `fly-replay` value.
+pub fn replay_with(value: HeaderValue) -> HttpResponse {
     HttpResponse::Conflict()
-        .insert_header((FLY_REPLAY, replay_value(target, hops, timeout)))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((HeaderName::from_static(FLY_REPLAY), value))
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .finish()
 }
 

@@ -19,7 +19,7 @@
 //! `refresh_interval_secs`, and dropped when a replay to it comes back with
 //! `fly-replay-failed`.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -58,6 +58,9 @@ struct Inner {
     cache: Mutex<Cache>,
     flight: tokio::sync::Mutex<()>,
     refresher_started: AtomicBool,
+    /// Bumped whenever the cached worker changes, so that per-thread copies
+    /// of it can be checked with one atomic load.
+    generation: AtomicU64,
 }
 
 #[derive(Default)]
@@ -83,6 +86,7 @@ impl WorkerDirectory {
                 cache: Mutex::new(Cache::default()),
                 flight: tokio::sync::Mutex::new(()),
                 refresher_started: AtomicBool::new(false),
+                generation: AtomicU64::new(0),
             }),
         }
     }
@@ -92,12 +96,24 @@ impl WorkerDirectory {
         self.cache().worker.clone()
     }
 
+    /// A number that changes whenever the cached worker changes.
+    pub fn generation(&self) -> u64 {
+        self.inner.generation.load(Ordering::Acquire)
+    }
+
+    /// The cached worker with the generation it belongs to.
+    pub fn cached_with_generation(&self) -> (Option<String>, u64) {
+        let cache = self.cache();
+        (cache.worker.clone(), self.generation())
+    }
+
     /// Forgets the cached worker if it is `id` (any worker when `None`).
     pub fn forget(&self, id: Option<&str>) {
         let mut cache = self.cache();
         if (id.is_none() || cache.worker.as_deref() == id)
             && let Some(old) = cache.worker.take()
         {
+            self.inner.generation.fetch_add(1, Ordering::AcqRel);
             log::info!("forgetting worker machine_id={old}");
         }
     }
@@ -329,6 +345,7 @@ impl WorkerDirectory {
         let mut cache = self.cache();
         cache.worker = Some(id.to_owned());
         cache.cooling_until = None;
+        self.inner.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     fn check_cooldown(&self) -> Result<(), Unavailable> {
