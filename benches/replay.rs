@@ -120,8 +120,10 @@ fn start_servers() -> (SocketAddr, SocketAddr, Arc<AtomicUsize>) {
             .listen(on_listener)
             .unwrap()
             .run();
-            let without = HttpServer::new(|| {
+            let plain_registry = Registry::new();
+            let without = HttpServer::new(move || {
                 App::new()
+                    .service(metrics_resource(plain_registry.clone()))
                     .configure(routes)
                     .default_service(web::to(append_slash))
             })

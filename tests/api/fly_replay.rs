@@ -280,6 +280,28 @@ async fn a_request_replayed_to_main_is_served_there_without_api_calls() {
 }
 
 #[actix_web::test]
+async fn a_machine_booted_without_the_role_marker_serves_replayed_receipts_and_creates_nothing() {
+    let api = FakeApi::start().await;
+    let unmarked_worker = FlySettings {
+        machine_id: Some(NEW_WORKER_ID.to_owned()),
+        ..on_fly(&api)
+    };
+    let app = spawn_fly_app(Role::Main, unmarked_worker).await;
+    let from_main = "instance=e784e90b1d3e68;region=iad;t=1700000000000000";
+
+    let answer = get(
+        &app.url("/purchases/serverless-receipts/5/"),
+        &[("fly-replay-src", from_main)],
+    )
+    .await;
+
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.body, "receipt 5");
+    assert_eq!(answer.replay(), None);
+    assert!(api.requests().await.is_empty());
+}
+
+#[actix_web::test]
 async fn a_failed_replay_is_served_here_and_the_dead_worker_is_never_named_again() {
     let api = FakeApi::start().await;
     api.add_machine(machine(WORKER_ID, "started", IMAGE_NEW, "worker"));
