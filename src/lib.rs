@@ -3,5 +3,6 @@
 
 pub mod fly;
 pub mod http;
+pub mod localfly;
 pub mod settings;
 pub mod store;

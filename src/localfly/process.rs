@@ -1,0 +1,296 @@
+//! Machines as child processes: each launch runs a local command mapped from
+//! the machine's image, in its own process group, with the machine's env and
+//! its internal ports mapped to free local ports.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, BufReader, Read};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex, mpsc};
+use std::time::Duration;
+
+use crate::localfly::launcher::{
+    Control, Exit, ExitReport, LaunchError, LaunchSpec, Launched, Launcher, StopSignal,
+};
+
+/// Variables of this process that machines inherit (a machine on Fly sees
+/// only its own env; these keep a local one usable and its logs readable).
+const INHERITED: &[&str] = &[
+    "PATH",
+    "HOME",
+    "USER",
+    "LANG",
+    "LC_ALL",
+    "TZ",
+    "TMPDIR",
+    "RUST_LOG",
+    "RUST_BACKTRACE",
+];
+
+/// Runs machines as child processes.
+#[derive(Debug, Clone)]
+pub struct ProcessLauncher {
+    default_program: PathBuf,
+    images: HashMap<String, PathBuf>,
+}
+
+impl ProcessLauncher {
+    /// Runs every image as `program`.
+    pub fn new(program: impl Into<PathBuf>) -> ProcessLauncher {
+        ProcessLauncher {
+            default_program: program.into(),
+            images: HashMap::new(),
+        }
+    }
+
+    /// Runs every image as this same binary.
+    pub fn current_exe() -> std::io::Result<ProcessLauncher> {
+        Ok(ProcessLauncher::new(std::env::current_exe()?))
+    }
+
+    /// Runs machines of `image` as `program` instead.
+    pub fn with_image(mut self, image: impl Into<String>, program: impl Into<PathBuf>) -> Self {
+        self.images.insert(image.into(), program.into());
+        self
+    }
+
+    /// The command line for `spec` given its first local port: `init.exec`
+    /// as is, else the image's program with entrypoint and cmd, else
+    /// `serve --bind 127.0.0.1:<port>`.
+    fn command_line(&self, spec: &LaunchSpec, port: u16) -> (PathBuf, Vec<String>) {
+        if let Some((program, args)) = spec.command.exec.split_first() {
+            return (PathBuf::from(program), args.to_vec());
+        }
+        let program = self
+            .images
+            .get(&spec.image)
+            .unwrap_or(&self.default_program)
+            .clone();
+        let mut args: Vec<String> = spec.command.entrypoint.clone();
+        args.extend(spec.command.cmd.iter().cloned());
+        if args.is_empty() {
+            args = vec![
+                "serve".to_owned(),
+                "--bind".to_owned(),
+                format!("127.0.0.1:{port}"),
+            ];
+        }
+        (program, args)
+    }
+}
+
+impl Launcher for ProcessLauncher {
+    fn launch(&self, spec: LaunchSpec, on_exit: ExitReport) -> Result<Launched, LaunchError> {
+        let mut ports = BTreeMap::new();
+        for internal in &spec.internal_ports {
+            ports.insert(*internal, free_local_port().map_err(LaunchError::Port)?);
+        }
+        let first_port = match ports.values().next() {
+            Some(addr) => addr.port(),
+            None => free_local_port().map_err(LaunchError::Port)?.port(),
+        };
+        let (program, args) = self.command_line(&spec, first_port);
+
+        let mut command = Command::new(&program);
+        command
+            .args(&args)
+            .env_clear()
+            .envs(INHERITED.iter().filter_map(|k| Some((*k, std::env::var(k).ok()?))))
+            .envs(&spec.env)
+            .env("PORT", first_port.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        die_with_parent(&mut command);
+
+        let exited = Arc::new(Exited::default());
+        let (pid_tx, pid_rx) = mpsc::channel();
+        let label = spec.machine_id.clone();
+        let watcher_exited = exited.clone();
+        // The thread that spawns the child also waits for it: the kernel's
+        // parent-death signal is tied to the spawning thread.
+        std::thread::Builder::new()
+            .name(format!("machine-{label}"))
+            .spawn(move || run_child(command, label, pid_tx, watcher_exited, on_exit))
+            .map_err(|source| spawn_error(&program, source))?;
+        let pid = pid_rx
+            .recv()
+            .map_err(|_| spawn_error(&program, std::io::Error::other("launcher thread died")))?
+            .map_err(|source| spawn_error(&program, source))?;
+
+        log::info!(
+            "machine started machine_id={} pid={pid} command={} {}",
+            spec.machine_id,
+            program.display(),
+            args.join(" ")
+        );
+        Ok(Launched {
+            ports,
+            control: Arc::new(ProcessControl { pid, exited }),
+        })
+    }
+}
+
+fn spawn_error(program: &std::path::Path, source: std::io::Error) -> LaunchError {
+    LaunchError::Spawn {
+        program: program.display().to_string(),
+        source,
+    }
+}
+
+fn run_child(
+    mut command: Command,
+    label: String,
+    pid_tx: mpsc::Sender<std::io::Result<i32>>,
+    exited: Arc<Exited>,
+    on_exit: ExitReport,
+) {
+    let mut child = match command.spawn() {
+        Ok(child) => child,
+        Err(error) => {
+            let _ = pid_tx.send(Err(error));
+            return;
+        }
+    };
+    let _ = pid_tx.send(Ok(child.id() as i32));
+    let readers: Vec<_> = [
+        child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
+        child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|stream| {
+        let label = label.clone();
+        std::thread::spawn(move || relay_lines(stream, &label))
+    })
+    .collect();
+
+    let exit = match child.wait() {
+        Ok(status) => Exit {
+            code: status.code(),
+            signal: status.signal(),
+        },
+        Err(_) => Exit {
+            code: None,
+            signal: None,
+        },
+    };
+    exited.mark();
+    for reader in readers {
+        let _ = reader.join();
+    }
+    on_exit(exit);
+}
+
+/// Prints a machine's output line by line, tagged with its id.
+fn relay_lines(stream: Box<dyn Read + Send>, label: &str) {
+    for line in BufReader::new(stream).lines() {
+        match line {
+            Ok(line) => log::info!(target: "localfly::machine", "[{label}] {line}"),
+            Err(_) => break,
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn die_with_parent(command: &mut Command) {
+    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_command: &mut Command) {}
+
+/// A free port on 127.0.0.1. Known limit: another process may take it
+/// between this check and the machine binding it, because the port is
+/// handed over by number, not as an open socket.
+pub fn free_local_port() -> std::io::Result<SocketAddr> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    listener.local_addr()
+}
+
+#[derive(Default)]
+struct Exited {
+    done: Mutex<bool>,
+    changed: Condvar,
+}
+
+impl Exited {
+    fn mark(&self) {
+        if let Ok(mut done) = self.done.lock() {
+            *done = true;
+            self.changed.notify_all();
+        }
+    }
+
+    fn is_done(&self) -> bool {
+        self.done.lock().map(|d| *d).unwrap_or(true)
+    }
+
+    fn wait(&self, timeout: Duration) -> bool {
+        let Ok(done) = self.done.lock() else {
+            return true;
+        };
+        match self.changed.wait_timeout_while(done, timeout, |done| !*done) {
+            Ok((done, _)) => *done,
+            Err(_) => true,
+        }
+    }
+}
+
+struct ProcessControl {
+    pid: i32,
+    exited: Arc<Exited>,
+}
+
+impl ProcessControl {
+    fn send(&self, signal: i32) {
+        if !self.exited.is_done() {
+            // SAFETY: kill has no memory effects; a negative pid names the
+            // child's own process group.
+            unsafe {
+                libc::kill(-self.pid, signal);
+            }
+        }
+    }
+}
+
+impl Control for ProcessControl {
+    fn signal(&self, signal: StopSignal) {
+        let number = match signal {
+            StopSignal::Int => libc::SIGINT,
+            StopSignal::Term => libc::SIGTERM,
+            StopSignal::Quit => libc::SIGQUIT,
+            StopSignal::Kill => libc::SIGKILL,
+        };
+        self.send(number);
+        // A suspended (frozen) process only sees the signal once thawed.
+        self.send(libc::SIGCONT);
+    }
+
+    fn kill(&self) {
+        self.send(libc::SIGKILL);
+    }
+
+    fn pause(&self) {
+        self.send(libc::SIGSTOP);
+    }
+
+    fn resume(&self) {
+        self.send(libc::SIGCONT);
+    }
+
+    fn wait_exit(&self, timeout: Duration) -> bool {
+        self.exited.wait(timeout)
+    }
+}
