@@ -1,0 +1,4 @@
+//! The one integration test binary: each area adds its modules here.
+
+mod localfly_api;
+mod localfly_helpers;
