@@ -18,7 +18,9 @@ pub mod ids;
 pub mod launcher;
 pub mod process;
 pub mod proxy;
+pub mod stack;
 
 pub use fleet::{Fleet, FleetOptions};
 pub use launcher::{Launcher, StaticLauncher};
 pub use process::ProcessLauncher;
+pub use stack::{LocalFly, StackOptions};

@@ -1,5 +1,6 @@
-//! Helpers of the Local Fly tests: a Machines API stand-in on port 0 and a
-//! client that talks to it the way Fly clients do.
+//! Helpers of the Local Fly tests: the stand-ins on port 0, small backend
+//! apps to put behind the proxy, and a client that talks to the API the way
+//! Fly clients do.
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};
@@ -7,7 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use awc::http::StatusCode;
-use fly_store::localfly::{Fleet, FleetOptions, Launcher, StaticLauncher, api};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use fly_store::localfly::proxy::ProxyOptions;
+use fly_store::localfly::{
+    Fleet, FleetOptions, Launcher, LocalFly, StackOptions, StaticLauncher, api,
+};
 use serde_json::{Value, json};
 
 /// The app every test uses.
@@ -17,9 +22,106 @@ pub const TOKEN: &str = "test-token";
 
 /// A running API stand-in.
 pub struct TestApi {
-    pub fleet: Fleet,
     pub base: String,
     pub client: awc::Client,
+}
+
+/// A running Local Fly: API, proxy and fleet.
+pub struct TestFly {
+    pub local: LocalFly,
+    pub api: TestApi,
+    pub proxy: String,
+}
+
+/// What a backend answers, given the request and its body.
+pub type Behaviour = Arc<dyn Fn(&HttpRequest, &[u8]) -> HttpResponse + Send + Sync>;
+
+/// Starts a tiny app on port 0 that answers with `behaviour`.
+pub fn spawn_backend(behaviour: Behaviour) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = HttpServer::new(move || {
+        let behaviour = behaviour.clone();
+        App::new()
+            .app_data(web::PayloadConfig::new(8 << 20))
+            .default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
+                let behaviour = behaviour.clone();
+                async move { behaviour(&req, &body) }
+            }))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .unwrap()
+    .run();
+    actix_web::rt::spawn(server);
+    addr
+}
+
+/// A behaviour that answers `name`, the request headers and the body size.
+pub fn echo(name: &'static str) -> Behaviour {
+    Arc::new(move |req, body| HttpResponse::Ok().json(echo_body(name, req, body)))
+}
+
+/// The JSON an echo answers.
+pub fn echo_body(name: &str, req: &HttpRequest, body: &[u8]) -> Value {
+    let headers: serde_json::Map<String, Value> = req
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(v.to_str().unwrap_or_default())))
+        .collect();
+    json!({"served_by": name, "path": req.path(), "headers": headers, "body_len": body.len()})
+}
+
+/// Starts Local Fly with `launcher`, fast timings, and `proxy` options
+/// adjusted by `tune`.
+pub fn spawn_fly(launcher: Arc<dyn Launcher>, tune: impl FnOnce(&mut ProxyOptions)) -> TestFly {
+    let mut proxy = ProxyOptions::new(APP);
+    proxy.autostop_after = None;
+    proxy.wake_timeout = Duration::from_secs(5);
+    tune(&mut proxy);
+    let local = LocalFly::start(StackOptions {
+        api_listener: TcpListener::bind("127.0.0.1:0").unwrap(),
+        proxy_listener: TcpListener::bind("127.0.0.1:0").unwrap(),
+        token: TOKEN.to_owned().into(),
+        apps: vec![(APP.to_owned(), BTreeMap::from([("APP_SECRET".to_owned(), "s3".to_owned())]))],
+        fleet: fast_options(),
+        proxy,
+        launcher,
+        shutdown_grace: Duration::from_secs(2),
+    })
+    .unwrap();
+    let api = TestApi::at(&format!("{}/v1/apps/{APP}/machines", local.api_url()));
+    let proxy = local.proxy_url();
+    TestFly { local, api, proxy }
+}
+
+/// A config whose image is `image`, with an http service on 80 and 443.
+pub fn config_for(image: &str) -> Value {
+    let mut config = config();
+    config["image"] = json!(image);
+    config
+}
+
+impl TestFly {
+    /// Creates a started machine of `image`; returns its id.
+    pub async fn machine(&self, image: &str) -> String {
+        let machine = self.api.create(json!({"config": config_for(image)})).await;
+        let id = machine["id"].as_str().unwrap().to_owned();
+        self.api.wait_for(&id, "started").await;
+        id
+    }
+
+    /// Sends `GET path` through the proxy with `headers`.
+    pub async fn get(&self, path: &str, headers: &[(&str, &str)]) -> (StatusCode, awc::http::header::HeaderMap, Vec<u8>) {
+        let mut request = self.api.client.get(format!("{}{path}", self.proxy));
+        for (name, value) in headers {
+            request = request.insert_header((*name, *value));
+        }
+        let mut response = request.send().await.unwrap();
+        let body = response.body().limit(8 << 20).await.unwrap().to_vec();
+        (response.status(), response.headers().clone(), body)
+    }
 }
 
 /// Fast timings for tests.
@@ -40,15 +142,9 @@ pub fn spawn_api_with(launcher: Arc<dyn Launcher>, options: FleetOptions) -> Tes
     fleet.add_app(APP, BTreeMap::new());
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    let server = api::serve(fleet.clone(), TOKEN.to_owned().into(), listener).unwrap();
+    let server = api::serve(fleet, TOKEN.to_owned().into(), listener).unwrap();
     actix_web::rt::spawn(server);
-    TestApi {
-        fleet,
-        base: format!("http://{addr}/v1/apps/{APP}/machines"),
-        client: awc::Client::builder()
-            .timeout(Duration::from_secs(70))
-            .finish(),
-    }
+    TestApi::at(&format!("http://{addr}/v1/apps/{APP}/machines"))
 }
 
 /// An API stand-in with fast timings and machines that run nowhere.
@@ -71,6 +167,17 @@ pub fn config() -> Value {
 }
 
 impl TestApi {
+    /// A client of the API whose machines collection is at `base`.
+    pub fn at(base: &str) -> TestApi {
+        TestApi {
+            base: base.to_owned(),
+            client: awc::Client::builder()
+                .disable_redirects()
+                .timeout(Duration::from_secs(70))
+                .finish(),
+        }
+    }
+
     /// Sends a request with the token; returns status and JSON (Null if none).
     pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
         self.call_with(method, path, body, &[("authorization", &format!("Bearer {TOKEN}"))])

@@ -2,3 +2,4 @@
 
 mod localfly_api;
 mod localfly_helpers;
+mod localfly_proxy;

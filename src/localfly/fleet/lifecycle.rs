@@ -301,7 +301,15 @@ impl Fleet {
                     .and_then(StopSignal::parse)
             })
             .unwrap_or(StopSignal::Int);
-        let timeout = request.timeout.unwrap_or(self.inner.options.stop_timeout);
+        let timeout = request
+            .timeout
+            .or_else(|| {
+                config
+                    .pointer("/stop_config/timeout")
+                    .and_then(Value::as_str)
+                    .and_then(crate::localfly::api::params::duration)
+            })
+            .unwrap_or(self.inner.options.stop_timeout);
         match machine.state {
             MachineState::Stopped => Ok(Vec::new()),
             MachineState::Started
