@@ -94,7 +94,10 @@ impl MachineConfig {
 
     /// The image reference.
     pub fn image(&self) -> &str {
-        self.0.get("image").and_then(Value::as_str).unwrap_or_default()
+        self.0
+            .get("image")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
     }
 
     /// `env`, empty when absent or null.
@@ -128,7 +131,10 @@ impl MachineConfig {
             .and_then(|r| r.get("max_retries"))
             .and_then(Value::as_u64)
             .map_or(10, |n| n.min(u32::MAX as u64) as u32);
-        match restart.and_then(|r| r.get("policy")).and_then(Value::as_str) {
+        match restart
+            .and_then(|r| r.get("policy"))
+            .and_then(Value::as_str)
+        {
             Some("no") => RestartPolicy::No,
             Some("always") => RestartPolicy::Always,
             _ => RestartPolicy::OnFailure {
@@ -173,9 +179,9 @@ impl MachineConfig {
 impl Service {
     /// Whether a public `port` reaches this service with the `http` handler.
     pub fn serves_http_on(&self, port: u16) -> bool {
-        self.ports.iter().any(|p| {
-            p.start <= port && port <= p.end && p.handlers.iter().any(|h| h == "http")
-        })
+        self.ports
+            .iter()
+            .any(|p| p.start <= port && port <= p.end && p.handlers.iter().any(|h| h == "http"))
     }
 }
 
@@ -225,7 +231,9 @@ fn check_guest(map: &Map<String, Value>) -> Result<(), ConfigError> {
     match guest.get("cpu_kind") {
         None | Some(Value::Null) => Ok(()),
         Some(Value::String(kind)) if kind == "shared" || kind == "performance" => Ok(()),
-        Some(_) => Err(invalid("`guest.cpu_kind` must be `shared` or `performance`")),
+        Some(_) => Err(invalid(
+            "`guest.cpu_kind` must be `shared` or `performance`",
+        )),
     }
 }
 
@@ -245,7 +253,9 @@ fn check_restart(map: &Map<String, Value>) -> Result<(), ConfigError> {
     match restart.get("max_retries") {
         None | Some(Value::Null) => Ok(()),
         Some(n) if n.as_u64().is_some() => Ok(()),
-        Some(_) => Err(invalid("`restart.max_retries` must be a non-negative integer")),
+        Some(_) => Err(invalid(
+            "`restart.max_retries` must be a non-negative integer",
+        )),
     }
 }
 
@@ -291,7 +301,11 @@ fn check_services(services: &mut Value) -> Result<(), ConfigError> {
         };
         match service.get("protocol").and_then(Value::as_str) {
             Some("tcp" | "udp") => {}
-            _ => return Err(invalid(format!("`services[{i}].protocol` must be tcp or udp"))),
+            _ => {
+                return Err(invalid(format!(
+                    "`services[{i}].protocol` must be tcp or udp"
+                )));
+            }
         }
         if port_number(service.get("internal_port")).is_none() {
             return Err(invalid(format!(
@@ -362,7 +376,11 @@ fn read_port(value: &Value) -> Option<PublicPort> {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => items
             .iter()
-            .map(|h| h.as_str().filter(|h| HANDLERS.contains(h)).map(str::to_owned))
+            .map(|h| {
+                h.as_str()
+                    .filter(|h| HANDLERS.contains(h))
+                    .map(str::to_owned)
+            })
             .collect::<Option<Vec<_>>>()?,
         Some(_) => return None,
     };

@@ -30,8 +30,8 @@ pub fn with_rng<T>(f: impl FnOnce(&mut ChaCha8Rng) -> T) -> T {
 const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 const ADJECTIVES: &[&str] = &[
-    "aged", "bold", "calm", "damp", "eager", "fancy", "gentle", "hidden", "icy", "jolly",
-    "lively", "misty", "noisy", "odd", "proud", "quiet", "rapid", "silent", "tiny", "wild",
+    "aged", "bold", "calm", "damp", "eager", "fancy", "gentle", "hidden", "icy", "jolly", "lively",
+    "misty", "noisy", "odd", "proud", "quiet", "rapid", "silent", "tiny", "wild",
 ];
 const NOUNS: &[&str] = &[
     "thunder", "river", "meadow", "forest", "ember", "harbor", "glade", "summit", "canyon",
@@ -113,7 +113,10 @@ mod tests {
         let id = machine_id();
 
         assert_eq!(id.len(), 14);
-        assert!(id.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(
+            id.chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
     }
 
     #[test]

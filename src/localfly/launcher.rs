@@ -188,7 +188,10 @@ impl Control for StaticControl {
     fn resume(&self) {}
 
     fn wait_exit(&self, _timeout: Duration) -> bool {
-        self.on_exit.lock().map(|slot| slot.is_none()).unwrap_or(true)
+        self.on_exit
+            .lock()
+            .map(|slot| slot.is_none())
+            .unwrap_or(true)
     }
 }
 

@@ -97,7 +97,11 @@ impl Launcher for ProcessLauncher {
         command
             .args(&args)
             .env_clear()
-            .envs(INHERITED.iter().filter_map(|k| Some((*k, std::env::var(k).ok()?))))
+            .envs(
+                INHERITED
+                    .iter()
+                    .filter_map(|k| Some((*k, std::env::var(k).ok()?))),
+            )
             .envs(&spec.env)
             .env("PORT", first_port.to_string())
             .stdin(Stdio::null())
@@ -157,8 +161,14 @@ fn run_child(
     };
     let _ = pid_tx.send(Ok(child.id() as i32));
     let readers: Vec<_> = [
-        child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
-        child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
     ]
     .into_iter()
     .flatten()
@@ -241,7 +251,10 @@ impl Exited {
         let Ok(done) = self.done.lock() else {
             return true;
         };
-        match self.changed.wait_timeout_while(done, timeout, |done| !*done) {
+        match self
+            .changed
+            .wait_timeout_while(done, timeout, |done| !*done)
+        {
             Ok((done, _)) => *done,
             Err(_) => true,
         }

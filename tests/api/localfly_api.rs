@@ -75,7 +75,10 @@ async fn invalid_configs_are_refused_with_422_and_an_error_text() {
         let (status, answer) = api.call("POST", "", Some(body.clone())).await;
 
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-        assert!(answer["error"].as_str().unwrap().contains("invalid config"), "{answer}");
+        assert!(
+            answer["error"].as_str().unwrap().contains("invalid config"),
+            "{answer}"
+        );
     }
     let (_, listed) = api.call("GET", "", None).await;
     assert_eq!(listed, json!([]));
@@ -92,7 +95,10 @@ async fn starting_a_machine_that_is_still_created_is_412() {
     let (status, body) = api.call("POST", &format!("/{id}/start"), None).await;
 
     assert_eq!(status, StatusCode::PRECONDITION_FAILED);
-    assert!(body["error"].as_str().unwrap().contains("'created'"), "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("'created'"),
+        "{body}"
+    );
 }
 
 #[actix_web::test]
@@ -119,7 +125,11 @@ async fn stop_start_and_update_move_states_and_versions_as_on_fly() {
     let (_, before) = api.call("GET", &format!("/{id}"), None).await;
 
     let (stopped, _) = api
-        .call("POST", &format!("/{id}/stop"), Some(json!({"signal": "SIGTERM", "timeout": "5s"})))
+        .call(
+            "POST",
+            &format!("/{id}/stop"),
+            Some(json!({"signal": "SIGTERM", "timeout": "5s"})),
+        )
         .await;
     api.wait_for(&id, "stopped").await;
     let (started, start_body) = api.call("POST", &format!("/{id}/start"), None).await;
@@ -127,7 +137,11 @@ async fn stop_start_and_update_move_states_and_versions_as_on_fly() {
     let mut new_config = config();
     new_config["env"] = json!({"RELEASE": "2"});
     let (updated, update_body) = api
-        .call("POST", &format!("/{id}"), Some(json!({"config": new_config})))
+        .call(
+            "POST",
+            &format!("/{id}"),
+            Some(json!({"config": new_config})),
+        )
         .await;
     api.wait_for(&id, "started").await;
 
@@ -137,7 +151,9 @@ async fn stop_start_and_update_move_states_and_versions_as_on_fly() {
     assert_eq!(updated, StatusCode::OK);
     assert_eq!(update_body["config"]["env"]["RELEASE"], "2");
     assert_ne!(update_body["instance_id"], before["instance_id"]);
-    let (_, events) = api.call("GET", &format!("/{id}/events?limit=50"), None).await;
+    let (_, events) = api
+        .call("GET", &format!("/{id}/events?limit=50"), None)
+        .await;
     let kinds: Vec<&str> = events
         .as_array()
         .unwrap()
@@ -170,10 +186,14 @@ async fn list_filters_by_region_metadata_and_deleted() {
     let mut worker = config();
     worker["metadata"] = json!({"role": "worker"});
     let a = api.create(json!({"config": worker, "region": "ams"})).await;
-    let b = api.create(json!({"config": config(), "region": "iad"})).await;
+    let b = api
+        .create(json!({"config": config(), "region": "iad"}))
+        .await;
     let b_id = b["id"].as_str().unwrap();
     api.wait_for(b_id, "started").await;
-    let (destroyed, _) = api.call("DELETE", &format!("/{b_id}?force=true"), None).await;
+    let (destroyed, _) = api
+        .call("DELETE", &format!("/{b_id}?force=true"), None)
+        .await;
     api.wait_for(b_id, "destroyed").await;
     tokio::time::sleep(Duration::from_millis(600)).await;
 
@@ -190,7 +210,12 @@ async fn list_filters_by_region_metadata_and_deleted() {
     assert_eq!(other_metadata, json!([]));
     assert_eq!(live.as_array().unwrap().len(), 1);
     assert_eq!(all.as_array().unwrap().len(), 2);
-    assert!(all.as_array().unwrap().iter().any(|m| m["state"] == "destroyed"));
+    assert!(
+        all.as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["state"] == "destroyed")
+    );
 }
 
 #[actix_web::test]
@@ -219,13 +244,20 @@ async fn a_lease_blocks_other_holders_with_409_until_released() {
     let id = api.started_machine().await;
 
     let (taken, lease) = api
-        .call("POST", &format!("/{id}/lease"), Some(json!({"ttl": 30, "description": "deploy"})))
+        .call(
+            "POST",
+            &format!("/{id}/lease"),
+            Some(json!({"ttl": 30, "description": "deploy"})),
+        )
         .await;
     let nonce = lease["data"]["nonce"].as_str().unwrap().to_owned();
     let (second, conflict) = api.call("POST", &format!("/{id}/lease?ttl=30"), None).await;
     let (unproven_stop, _) = api.call("POST", &format!("/{id}/stop"), None).await;
     let auth = format!("Bearer {TOKEN}");
-    let headers = [("authorization", auth.as_str()), ("fly-machine-lease-nonce", &nonce)];
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("fly-machine-lease-nonce", &nonce),
+    ];
     let (refreshed, _) = api
         .call_with("POST", &format!("/{id}/lease?ttl=60"), None, &headers)
         .await;
@@ -242,7 +274,10 @@ async fn a_lease_blocks_other_holders_with_409_until_released() {
     assert_eq!(lease["status"], "success");
     assert!(lease["data"]["expires_at"].as_i64().is_some());
     assert_eq!(second, StatusCode::CONFLICT);
-    assert!(conflict["error"].as_str().unwrap().contains("lease"), "{conflict}");
+    assert!(
+        conflict["error"].as_str().unwrap().contains("lease"),
+        "{conflict}"
+    );
     assert_eq!(unproven_stop, StatusCode::CONFLICT);
     assert_eq!(refreshed, StatusCode::CREATED);
     assert_eq!(proven_stop, StatusCode::OK);
@@ -274,11 +309,17 @@ async fn metadata_is_set_read_and_deleted_without_a_new_version() {
     let (_, before) = api.call("GET", &format!("/{id}"), None).await;
 
     let (set, _) = api
-        .call("POST", &format!("/{id}/metadata/role"), Some(json!({"value": "worker"})))
+        .call(
+            "POST",
+            &format!("/{id}/metadata/role"),
+            Some(json!({"value": "worker"})),
+        )
         .await;
     let (_, read) = api.call("GET", &format!("/{id}/metadata"), None).await;
     let (_, listed) = api.call("GET", "?metadata.role=worker", None).await;
-    let (deleted, _) = api.call("DELETE", &format!("/{id}/metadata/role"), None).await;
+    let (deleted, _) = api
+        .call("DELETE", &format!("/{id}/metadata/role"), None)
+        .await;
     let (_, after) = api.call("GET", &format!("/{id}"), None).await;
 
     assert_eq!(set, StatusCode::NO_CONTENT);
@@ -305,7 +346,10 @@ async fn unknown_machines_are_404_bad_parameters_400_and_an_empty_create_422() {
             "POST",
             "",
             None,
-            &[("authorization", &format!("Bearer {TOKEN}")), ("content-type", "application/json")],
+            &[
+                ("authorization", &format!("Bearer {TOKEN}")),
+                ("content-type", "application/json"),
+            ],
         )
         .await;
 

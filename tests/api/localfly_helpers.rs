@@ -7,8 +7,8 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
-use awc::http::StatusCode;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use awc::http::StatusCode;
 use fly_store::localfly::proxy::ProxyOptions;
 use fly_store::localfly::{
     Fleet, FleetOptions, Launcher, LocalFly, StackOptions, StaticLauncher, api,
@@ -84,7 +84,10 @@ pub fn spawn_fly(launcher: Arc<dyn Launcher>, tune: impl FnOnce(&mut ProxyOption
         api_listener: TcpListener::bind("127.0.0.1:0").unwrap(),
         proxy_listener: TcpListener::bind("127.0.0.1:0").unwrap(),
         token: TOKEN.to_owned().into(),
-        apps: vec![(APP.to_owned(), BTreeMap::from([("APP_SECRET".to_owned(), "s3".to_owned())]))],
+        apps: vec![(
+            APP.to_owned(),
+            BTreeMap::from([("APP_SECRET".to_owned(), "s3".to_owned())]),
+        )],
         fleet: fast_options(),
         proxy,
         launcher,
@@ -113,7 +116,11 @@ impl TestFly {
     }
 
     /// Sends `GET path` through the proxy with `headers`.
-    pub async fn get(&self, path: &str, headers: &[(&str, &str)]) -> (StatusCode, awc::http::header::HeaderMap, Vec<u8>) {
+    pub async fn get(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, awc::http::header::HeaderMap, Vec<u8>) {
         let mut request = self.api.client.get(format!("{}{path}", self.proxy));
         for (name, value) in headers {
             request = request.insert_header((*name, *value));
@@ -180,8 +187,13 @@ impl TestApi {
 
     /// Sends a request with the token; returns status and JSON (Null if none).
     pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        self.call_with(method, path, body, &[("authorization", &format!("Bearer {TOKEN}"))])
-            .await
+        self.call_with(
+            method,
+            path,
+            body,
+            &[("authorization", &format!("Bearer {TOKEN}"))],
+        )
+        .await
     }
 
     /// Sends a request with exactly `headers`.

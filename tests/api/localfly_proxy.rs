@@ -52,7 +52,10 @@ async fn a_request_reaches_a_started_machine_with_flys_headers() {
     assert_eq!(seen["headers"]["x-forwarded-proto"], "http");
     assert_eq!(seen["headers"]["fly-region"], "dev");
     let request_id = headers.get("fly-request-id").unwrap().to_str().unwrap();
-    assert!(request_id.ends_with("-dev") && request_id.len() == 30, "{request_id}");
+    assert!(
+        request_id.ends_with("-dev") && request_id.len() == 30,
+        "{request_id}"
+    );
 }
 
 #[actix_web::test]
@@ -74,13 +77,19 @@ async fn replay_to_an_instance_delivers_there_with_the_replay_source() {
     let seen = json_of(&body);
     assert_eq!(seen["served_by"], "b");
     let source = seen["headers"]["fly-replay-src"].as_str().unwrap();
-    assert!(source.starts_with(&format!("instance={a_id};region=tst;t=")), "{source}");
+    assert!(
+        source.starts_with(&format!("instance={a_id};region=tst;t=")),
+        "{source}"
+    );
     assert!(source.ends_with(";state=abc"), "{source}");
 }
 
 #[actix_web::test]
 async fn replay_elsewhere_goes_to_another_machine() {
-    let a = spawn_backend(replaying("a", Arc::new(Mutex::new("elsewhere=true".into()))));
+    let a = spawn_backend(replaying(
+        "a",
+        Arc::new(Mutex::new("elsewhere=true".into())),
+    ));
     let b = spawn_backend(echo("b"));
     let launcher = StaticLauncher::new()
         .with_image("test:a", a)
@@ -117,7 +126,10 @@ async fn a_failed_replay_falls_back_to_the_replaying_machine_with_the_reason() {
 
 #[actix_web::test]
 async fn a_replay_to_a_missing_machine_without_fallback_is_a_visible_error() {
-    let a = spawn_backend(replaying("a", Arc::new(Mutex::new("instance=00000000000000".into()))));
+    let a = spawn_backend(replaying(
+        "a",
+        Arc::new(Mutex::new("instance=00000000000000".into())),
+    ));
     let fly = spawn_fly(
         Arc::new(StaticLauncher::new().with_image("test:a", a)),
         |_| {},
@@ -128,7 +140,10 @@ async fn a_replay_to_a_missing_machine_without_fallback_is_a_visible_error() {
 
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     let text = String::from_utf8_lossy(&body);
-    assert!(text.contains("00000000000000") && text.contains("not found"), "{text}");
+    assert!(
+        text.contains("00000000000000") && text.contains("not found"),
+        "{text}"
+    );
 }
 
 #[actix_web::test]
@@ -157,7 +172,10 @@ async fn a_replay_loop_stops_at_ten_replays() {
 
 #[actix_web::test]
 async fn an_unknown_replay_field_is_an_error_that_names_it() {
-    let a = spawn_backend(replaying("a", Arc::new(Mutex::new("instance_id=abc".into()))));
+    let a = spawn_backend(replaying(
+        "a",
+        Arc::new(Mutex::new("instance_id=abc".into())),
+    ));
     let fly = spawn_fly(
         Arc::new(StaticLauncher::new().with_image("test:a", a)),
         |_| {},
@@ -168,12 +186,18 @@ async fn an_unknown_replay_field_is_an_error_that_names_it() {
 
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     let text = String::from_utf8_lossy(&body);
-    assert!(text.contains("PA03") && text.contains("instance_id"), "{text}");
+    assert!(
+        text.contains("PA03") && text.contains("instance_id"),
+        "{text}"
+    );
 }
 
 #[actix_web::test]
 async fn a_body_over_one_mib_passes_through_but_cannot_be_replayed() {
-    let a = spawn_backend(replaying("a", Arc::new(Mutex::new("elsewhere=true".into()))));
+    let a = spawn_backend(replaying(
+        "a",
+        Arc::new(Mutex::new("elsewhere=true".into())),
+    ));
     let b = spawn_backend(echo("b"));
     let launcher = StaticLauncher::new()
         .with_image("test:a", a)
@@ -228,7 +252,10 @@ async fn an_idle_machine_is_stopped_and_the_next_request_starts_it() {
         .iter()
         .map(|e| e["status"].as_str().unwrap())
         .collect();
-    assert!(statuses.contains(&"stopped") && statuses[0] == "started", "{statuses:?}");
+    assert!(
+        statuses.contains(&"stopped") && statuses[0] == "started",
+        "{statuses:?}"
+    );
 }
 
 #[actix_web::test]

@@ -131,7 +131,12 @@ impl Fleet {
                 log::warn!("machine failed to launch machine_id={id} error={error}");
                 if let Some(machine) = machine.filter(|m| m.generation == generation) {
                     machine.set_state(MachineState::Failed);
-                    machine.record("launch", "failed", "flyd", Some(json!({"error": error.to_string()})));
+                    machine.record(
+                        "launch",
+                        "failed",
+                        "flyd",
+                        Some(json!({"error": error.to_string()})),
+                    );
                 }
                 drop(apps);
                 self.notify();

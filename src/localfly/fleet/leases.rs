@@ -59,11 +59,19 @@ impl Fleet {
     pub fn lease(&self, app: &str, id: &str) -> Result<Lease, FleetError> {
         let mut apps = self.lock();
         let machine = apps.machine(app, id)?;
-        machine.active_lease().cloned().ok_or(FleetError::LeaseNotFound)
+        machine
+            .active_lease()
+            .cloned()
+            .ok_or(FleetError::LeaseNotFound)
     }
 
     /// Releases the lease; the holder's nonce is required.
-    pub fn release_lease(&self, app: &str, id: &str, nonce: Option<&str>) -> Result<(), FleetError> {
+    pub fn release_lease(
+        &self,
+        app: &str,
+        id: &str,
+        nonce: Option<&str>,
+    ) -> Result<(), FleetError> {
         let mut apps = self.lock();
         let machine = apps.machine(app, id)?;
         if machine.active_lease().is_none() {
@@ -103,4 +111,3 @@ pub(super) fn rfc3339(unix: i64) -> String {
         .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
         .unwrap_or_default()
 }
-

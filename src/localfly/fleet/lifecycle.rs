@@ -104,14 +104,21 @@ impl Fleet {
         let mut apps = self.lock();
         let machine = apps.machine(app, id)?;
         check_lease(machine, nonce)?;
-        if request.name.is_some_and(|n| !n.is_empty() && n != machine.name) {
-            return Err(FleetError::BadRequest("a machine's name cannot change".into()));
+        if request
+            .name
+            .is_some_and(|n| !n.is_empty() && n != machine.name)
+        {
+            return Err(FleetError::BadRequest(
+                "a machine's name cannot change".into(),
+            ));
         }
         if request
             .region
             .is_some_and(|r| !r.is_empty() && r != machine.region)
         {
-            return Err(FleetError::BadRequest("a machine's region cannot change".into()));
+            return Err(FleetError::BadRequest(
+                "a machine's region cannot change".into(),
+            ));
         }
         if matches!(
             machine.state,
@@ -403,8 +410,7 @@ fn check_name(name: &str) -> Result<(), FleetError> {
         Ok(())
     } else {
         Err(FleetError::Invalid(crate::localfly::config::ConfigError(
-            "`name` must be under 63 characters of lowercase letters, digits and dashes"
-                .to_owned(),
+            "`name` must be under 63 characters of lowercase letters, digits and dashes".to_owned(),
         )))
     }
 }

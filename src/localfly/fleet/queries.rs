@@ -12,7 +12,14 @@ use super::{Fleet, FleetError};
 pub const MAX_WAIT: Duration = Duration::from_secs(60);
 
 /// States `wait` understands.
-const WAITABLE: &[&str] = &["started", "stopped", "suspended", "destroyed", "failed", "settled"];
+const WAITABLE: &[&str] = &[
+    "started",
+    "stopped",
+    "suspended",
+    "destroyed",
+    "failed",
+    "settled",
+];
 
 /// Filters of `GET /machines`.
 #[derive(Debug, Clone, Default)]
@@ -37,9 +44,10 @@ impl Fleet {
             filter.region.as_ref().is_none_or(|r| &machine.region == r)
                 && (filter.states.is_empty()
                     || filter.states.iter().any(|s| s == machine.state.as_str()))
-                && filter.metadata.iter().all(|(key, value)| {
-                    machine.config.metadata().get(key) == Some(value)
-                })
+                && filter
+                    .metadata
+                    .iter()
+                    .all(|(key, value)| machine.config.metadata().get(key) == Some(value))
         };
         let mut listed: Vec<Value> = state
             .machines
@@ -48,7 +56,13 @@ impl Fleet {
             .map(Machine::to_json)
             .collect();
         if filter.include_deleted {
-            listed.extend(state.gone.iter().filter(|m| gone_matches(m, filter)).cloned());
+            listed.extend(
+                state
+                    .gone
+                    .iter()
+                    .filter(|m| gone_matches(m, filter))
+                    .cloned(),
+            );
         }
         Ok(listed)
     }
@@ -135,7 +149,13 @@ impl Fleet {
     }
 
     /// Sets one metadata key (the version does not change).
-    pub fn set_metadata(&self, app: &str, id: &str, key: &str, value: &str) -> Result<(), FleetError> {
+    pub fn set_metadata(
+        &self,
+        app: &str,
+        id: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<(), FleetError> {
         self.edit_metadata(app, id, |metadata| {
             metadata.insert(key.to_owned(), value.to_owned());
         })

@@ -149,7 +149,11 @@ impl Fleet {
     /// Notes that the proxy reached the machine's current instance.
     pub fn mark_ready(&self, app: &str, id: &str, generation: u64) {
         if let Ok(machine) = self.lock().machine(app, id) {
-            if let Some(runtime) = machine.runtime.as_mut().filter(|r| r.generation == generation) {
+            if let Some(runtime) = machine
+                .runtime
+                .as_mut()
+                .filter(|r| r.generation == generation)
+            {
                 runtime.ready = true;
             }
         }

@@ -46,6 +46,9 @@ impl Failure {
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((RETRY_AFTER, "1"));
         }
-        response.body(format!("localfly proxy error {}: {}\n", self.code, self.message))
+        response.body(format!(
+            "localfly proxy error {}: {}\n",
+            self.code, self.message
+        ))
     }
 }

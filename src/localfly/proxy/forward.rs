@@ -48,7 +48,11 @@ pub enum Body {
 
 impl Body {
     /// Reads up to `limit` bytes; past that, the rest streams.
-    pub async fn read(req: &HttpRequest, mut payload: Payload, limit: usize) -> Result<Body, Failure> {
+    pub async fn read(
+        req: &HttpRequest,
+        mut payload: Payload,
+        limit: usize,
+    ) -> Result<Body, Failure> {
         let declared = req
             .headers()
             .get("content-length")

@@ -4,8 +4,8 @@
 use std::time::Instant;
 
 use actix_web::body::SizedStream;
-use actix_web::http::{Method, StatusCode};
 use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 
@@ -154,7 +154,10 @@ async fn deliver(
                     return Err(Failure::new(
                         StatusCode::BAD_GATEWAY,
                         "PA03",
-                        format!("machine {} asked for a replay on a fallback delivery", back.id),
+                        format!(
+                            "machine {} asked for a replay on a fallback delivery",
+                            back.id
+                        ),
                     ));
                 }
                 return Ok(answer);
@@ -185,10 +188,16 @@ async fn first_target(
         if let Ok(route) = proxy.wake(app, &id, timeout).await {
             return Ok((route, Vec::new()));
         }
-        let route = proxy.pick(app, |_| true, timeout).await.map_err(|m| m.failure)?;
+        let route = proxy
+            .pick(app, |_| true, timeout)
+            .await
+            .map_err(|m| m.failure)?;
         return Ok((route, vec![("fly-preferred-instance-unavailable", id)]));
     }
-    let route = proxy.pick(app, |_| true, timeout).await.map_err(|m| m.failure)?;
+    let route = proxy
+        .pick(app, |_| true, timeout)
+        .await
+        .map_err(|m| m.failure)?;
     Ok((route, Vec::new()))
 }
 
@@ -287,9 +296,7 @@ fn replay_of(headers: &awc::http::header::HeaderMap) -> Option<Result<ReplayForm
         let parsed = value
             .to_str()
             .map_err(|_| invalid_replay("the header is not text".to_owned()))
-            .and_then(|text| {
-                Replay::parse_header(text).map_err(|e| invalid_replay(e.to_string()))
-            })
+            .and_then(|text| Replay::parse_header(text).map_err(|e| invalid_replay(e.to_string())))
             .map(ReplayForm::Header);
         return Some(parsed);
     }

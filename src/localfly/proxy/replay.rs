@@ -72,7 +72,9 @@ impl Replay {
         let value: Value = serde_json::from_slice(body)
             .map_err(|error| ReplayError::Malformed(format!("invalid JSON: {error}")))?;
         let Value::Object(fields) = value else {
-            return Err(ReplayError::Malformed("the body is not an object".to_owned()));
+            return Err(ReplayError::Malformed(
+                "the body is not an object".to_owned(),
+            ));
         };
         let mut replay = Replay::default();
         for (key, value) in fields {
@@ -140,8 +142,7 @@ impl Replay {
             Ok(())
         } else {
             Err(ReplayError::Malformed(
-                "names no target (instance, prefer_instance, app, region or elsewhere)"
-                    .to_owned(),
+                "names no target (instance, prefer_instance, app, region or elsewhere)".to_owned(),
             ))
         }
     }
@@ -171,7 +172,10 @@ fn split_fields(header: &str) -> Vec<&str> {
 
 /// The `fly-replay-src` value for a request replayed by `instance`.
 pub fn source_header(instance: &str, region: &str, state: Option<&str>) -> String {
-    let mut value = format!("instance={instance};region={region};t={}", ids::micros_now());
+    let mut value = format!(
+        "instance={instance};region={region};t={}",
+        ids::micros_now()
+    );
     if let Some(state) = state {
         value.push_str(&format!(";state={state}"));
     }
