@@ -223,10 +223,10 @@ fn check_guest(map: &Map<String, Value>) -> Result<(), ConfigError> {
             }
         }
     }
-    if let Some(cpus) = guest.get("cpus").filter(|c| !c.is_null()) {
-        if !matches!(cpus.as_u64(), Some(n) if n > 0) {
-            return Err(invalid("`guest.cpus` must be a positive integer"));
-        }
+    if let Some(cpus) = guest.get("cpus").filter(|c| !c.is_null())
+        && !matches!(cpus.as_u64(), Some(n) if n > 0)
+    {
+        return Err(invalid("`guest.cpus` must be a positive integer"));
     }
     match guest.get("cpu_kind") {
         None | Some(Value::Null) => Ok(()),

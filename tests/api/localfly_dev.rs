@@ -53,10 +53,10 @@ async fn dev_creates_the_main_machine_like_a_deploy_and_stops_it() {
 
 async fn read(path: &std::path::Path) -> String {
     for _ in 0..250 {
-        if let Ok(text) = std::fs::read_to_string(path) {
-            if text.ends_with('\n') {
-                return text;
-            }
+        if let Ok(text) = std::fs::read_to_string(path)
+            && text.ends_with('\n')
+        {
+            return text;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

@@ -28,10 +28,10 @@ fn one_off(script: &str, env: Value, restart: Value) -> Value {
 
 async fn read_when_present(path: &Path) -> String {
     for _ in 0..250 {
-        if let Ok(text) = std::fs::read_to_string(path) {
-            if text.ends_with('\n') {
-                return text;
-            }
+        if let Ok(text) = std::fs::read_to_string(path)
+            && text.ends_with('\n')
+        {
+            return text;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

@@ -258,11 +258,11 @@ impl Fleet {
     }
 
     fn paused(&self, app: &str, id: &str) {
-        if let Ok(machine) = self.lock().machine(app, id) {
-            if machine.state == MachineState::Suspending {
-                machine.set_state(MachineState::Suspended);
-                machine.record("suspension", "suspended", "flyd", None);
-            }
+        if let Ok(machine) = self.lock().machine(app, id)
+            && machine.state == MachineState::Suspending
+        {
+            machine.set_state(MachineState::Suspended);
+            machine.record("suspension", "suspended", "flyd", None);
         }
         self.notify();
     }
@@ -294,12 +294,11 @@ impl Fleet {
             .machines
             .get(id)
             .is_some_and(|m| m.state == MachineState::Destroyed)
+            && let Some(machine) = state.machines.remove(id)
         {
-            if let Some(machine) = state.machines.remove(id) {
-                state.gone.push(machine.to_json());
-                let excess = state.gone.len().saturating_sub(GONE_KEPT);
-                state.gone.drain(..excess);
-            }
+            state.gone.push(machine.to_json());
+            let excess = state.gone.len().saturating_sub(GONE_KEPT);
+            state.gone.drain(..excess);
         }
         drop(apps);
         self.notify();

@@ -27,14 +27,14 @@ impl Fleet {
         let ttl = ttl.filter(|t| *t > 0).unwrap_or(DEFAULT_TTL_SECS);
         let mut apps = self.lock();
         let machine = apps.machine(app, id)?;
-        if let Some(held) = machine.active_lease() {
-            if nonce != Some(held.nonce.as_str()) {
-                return Err(FleetError::Conflict(format!(
-                    "aborted: machine ID {id} lease currently held by {}, expires at {}",
-                    held.owner,
-                    rfc3339(held.expires_at)
-                )));
-            }
+        if let Some(held) = machine.active_lease()
+            && nonce != Some(held.nonce.as_str())
+        {
+            return Err(FleetError::Conflict(format!(
+                "aborted: machine ID {id} lease currently held by {}, expires at {}",
+                held.owner,
+                rfc3339(held.expires_at)
+            )));
         }
         let lease = match machine.lease.as_mut() {
             Some(held) if nonce == Some(held.nonce.as_str()) => {

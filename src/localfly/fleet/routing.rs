@@ -148,14 +148,13 @@ impl Fleet {
 
     /// Notes that the proxy reached the machine's current instance.
     pub fn mark_ready(&self, app: &str, id: &str, generation: u64) {
-        if let Ok(machine) = self.lock().machine(app, id) {
-            if let Some(runtime) = machine
+        if let Ok(machine) = self.lock().machine(app, id)
+            && let Some(runtime) = machine
                 .runtime
                 .as_mut()
                 .filter(|r| r.generation == generation)
-            {
-                runtime.ready = true;
-            }
+        {
+            runtime.ready = true;
         }
     }
 

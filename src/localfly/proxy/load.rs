@@ -56,10 +56,10 @@ impl Loads {
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        if let Ok(mut counts) = self.loads.counts.lock() {
-            if let Some(entry) = counts.get_mut(&self.id) {
-                entry.0 = entry.0.saturating_sub(1);
-            }
+        if let Ok(mut counts) = self.loads.counts.lock()
+            && let Some(entry) = counts.get_mut(&self.id)
+        {
+            entry.0 = entry.0.saturating_sub(1);
         }
         self.fleet.touch(&self.app, &self.id);
     }
