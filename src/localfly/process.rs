@@ -57,8 +57,8 @@ impl ProcessLauncher {
     }
 
     /// The command line for `spec` given its first local port: `init.exec`
-    /// as is, else the image's program with entrypoint and cmd, else
-    /// `serve --bind 127.0.0.1:<port>`.
+    /// as is, else the image's program with entrypoint and cmd (without a
+    /// leading program name), else `serve --bind 127.0.0.1:<port>`.
     fn command_line(&self, spec: &LaunchSpec, port: u16) -> (PathBuf, Vec<String>) {
         if let Some((program, args)) = spec.command.exec.split_first() {
             return (PathBuf::from(program), args.to_vec());
@@ -70,6 +70,14 @@ impl ProcessLauncher {
             .clone();
         let mut args: Vec<String> = spec.command.entrypoint.clone();
         args.extend(spec.command.cmd.iter().cloned());
+        // An image's command names its binary (`["fly-store", "migrate"]`);
+        // locally that binary is `program` itself.
+        let names_program = args.first().is_some_and(|first| {
+            Some(std::ffi::OsStr::new(first)) == program.file_name()
+        });
+        if names_program {
+            args.remove(0);
+        }
         if args.is_empty() {
             args = vec![
                 "serve".to_owned(),
@@ -305,5 +313,56 @@ impl Control for ProcessControl {
 
     fn wait_exit(&self, timeout: Duration) -> bool {
         self.exited.wait(timeout)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::localfly::config::CommandSpec;
+
+    fn spec(cmd: &[&str], exec: &[&str]) -> LaunchSpec {
+        LaunchSpec {
+            machine_id: "m".to_owned(),
+            image: "registry.fly.io/app:deployment-1".to_owned(),
+            command: CommandSpec {
+                exec: exec.iter().map(|s| s.to_string()).collect(),
+                cmd: cmd.iter().map(|s| s.to_string()).collect(),
+                ..CommandSpec::default()
+            },
+            env: BTreeMap::new(),
+            internal_ports: vec![8000],
+        }
+    }
+
+    #[test]
+    fn no_command_means_serve_on_the_mapped_port() {
+        let launcher = ProcessLauncher::new("/opt/fly-store");
+
+        let (program, args) = launcher.command_line(&spec(&[], &[]), 4321);
+
+        assert_eq!(program, PathBuf::from("/opt/fly-store"));
+        assert_eq!(args, ["serve", "--bind", "127.0.0.1:4321"]);
+    }
+
+    #[test]
+    fn a_command_that_names_the_binary_runs_the_local_binary() {
+        let launcher = ProcessLauncher::new("/opt/fly-store");
+
+        let (_, named) = launcher.command_line(&spec(&["fly-store", "migrate"], &[]), 1);
+        let (_, bare) = launcher.command_line(&spec(&["migrate"], &[]), 1);
+
+        assert_eq!(named, ["migrate"]);
+        assert_eq!(bare, ["migrate"]);
+    }
+
+    #[test]
+    fn exec_runs_exactly_what_it_says() {
+        let launcher = ProcessLauncher::new("/opt/fly-store");
+
+        let (program, args) = launcher.command_line(&spec(&["x"], &["/bin/sh", "-c", "true"]), 1);
+
+        assert_eq!(program, PathBuf::from("/bin/sh"));
+        assert_eq!(args, ["-c", "true"]);
     }
 }

@@ -117,10 +117,13 @@ impl Fleet {
                     self.autostart(app, id);
                     asked = true;
                 }
+                // Booting, or on its way down: wait, then start it again.
                 MachineState::Created
                 | MachineState::Starting
                 | MachineState::Started
                 | MachineState::Replacing
+                | MachineState::Stopping
+                | MachineState::Suspending
                 | MachineState::Stopped
                 | MachineState::Suspended => {}
                 state => return Err(WakeError::NotStartable(id.to_owned(), state.as_str())),

@@ -38,8 +38,13 @@ impl Proxy {
             )
         });
         let sleeping = candidates.iter().find(|r| {
-            matches!(r.state, MachineState::Stopped | MachineState::Suspended)
-                && r.service.autostart
+            matches!(
+                r.state,
+                MachineState::Stopped
+                    | MachineState::Suspended
+                    | MachineState::Stopping
+                    | MachineState::Suspending
+            ) && r.service.autostart
         });
         match booting.or(sleeping) {
             Some(route) => self.wake(app, &route.id, timeout).await,
