@@ -72,9 +72,9 @@ impl ProcessLauncher {
         args.extend(spec.command.cmd.iter().cloned());
         // An image's command names its binary (`["fly-store", "migrate"]`);
         // locally that binary is `program` itself.
-        let names_program = args.first().is_some_and(|first| {
-            Some(std::ffi::OsStr::new(first)) == program.file_name()
-        });
+        let names_program = args
+            .first()
+            .is_some_and(|first| Some(std::ffi::OsStr::new(first)) == program.file_name());
         if names_program {
             args.remove(0);
         }

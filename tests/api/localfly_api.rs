@@ -359,3 +359,55 @@ async fn unknown_machines_are_404_bad_parameters_400_and_an_empty_create_422() {
     assert_eq!(bad_flag, StatusCode::BAD_REQUEST);
     assert_eq!(empty_create, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[actix_web::test]
+async fn wait_accepts_the_version_fly_go_sends_and_the_instance_id_the_docs_name() {
+    let api = spawn_api();
+    let id = api.started_machine().await;
+    let (_, machine) = api.call("GET", &format!("/{id}"), None).await;
+    let version = machine["instance_id"].as_str().unwrap();
+
+    let (by_version, body) = api
+        .call(
+            "GET",
+            &format!("/{id}/wait?state=started&version={version}&timeout=5"),
+            None,
+        )
+        .await;
+    api.call("POST", &format!("/{id}/stop"), None).await;
+    let (by_instance, _) = api
+        .call(
+            "GET",
+            &format!("/{id}/wait?state=stopped&instance_id={version}&timeout=5"),
+            None,
+        )
+        .await;
+    let (settled, settled_body) = api
+        .call("GET", &format!("/{id}/wait?state=settled&timeout=5"), None)
+        .await;
+
+    assert_eq!(by_version, StatusCode::OK);
+    assert_eq!(body["ok"], true);
+    assert_eq!(body["version"], version);
+    assert_eq!(by_instance, StatusCode::OK);
+    assert_eq!(settled, StatusCode::OK);
+    assert_eq!(settled_body["state"], "stopped");
+}
+
+#[actix_web::test]
+async fn a_second_machine_with_a_taken_name_is_a_conflict() {
+    let api = spawn_api();
+    api.create(json!({"config": config(), "name": "worker"}))
+        .await;
+
+    let (status, body) = api
+        .call(
+            "POST",
+            "",
+            Some(json!({"config": config(), "name": "worker"})),
+        )
+        .await;
+
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body["error"].as_str().unwrap().contains("worker"), "{body}");
+}

@@ -17,6 +17,8 @@ use serde_json::{Value, json};
 
 /// The app every test uses.
 pub const APP: &str = "test-app";
+/// A second app of the same Local Fly, for `fly-replay: app=`.
+pub const OTHER_APP: &str = "other-app";
 /// The token every test uses.
 pub const TOKEN: &str = "test-token";
 
@@ -84,10 +86,13 @@ pub fn spawn_fly(launcher: Arc<dyn Launcher>, tune: impl FnOnce(&mut ProxyOption
         api_listener: TcpListener::bind("127.0.0.1:0").unwrap(),
         proxy_listener: TcpListener::bind("127.0.0.1:0").unwrap(),
         token: TOKEN.to_owned().into(),
-        apps: vec![(
-            APP.to_owned(),
-            BTreeMap::from([("APP_SECRET".to_owned(), "s3".to_owned())]),
-        )],
+        apps: vec![
+            (
+                APP.to_owned(),
+                BTreeMap::from([("APP_SECRET".to_owned(), "s3".to_owned())]),
+            ),
+            (OTHER_APP.to_owned(), BTreeMap::new()),
+        ],
         fleet: fast_options(),
         proxy,
         launcher,
@@ -109,10 +114,24 @@ pub fn config_for(image: &str) -> Value {
 impl TestFly {
     /// Creates a started machine of `image`; returns its id.
     pub async fn machine(&self, image: &str) -> String {
-        let machine = self.api.create(json!({"config": config_for(image)})).await;
+        self.machine_with(json!({"config": config_for(image)}))
+            .await
+    }
+
+    /// Creates a started machine from a whole create `body`; returns its id.
+    pub async fn machine_with(&self, body: Value) -> String {
+        let machine = self.api.create(body).await;
         let id = machine["id"].as_str().unwrap().to_owned();
         self.api.wait_for(&id, "started").await;
         id
+    }
+
+    /// A client of the other app's machines.
+    pub fn other_app(&self) -> TestApi {
+        TestApi::at(&format!(
+            "{}/v1/apps/{OTHER_APP}/machines",
+            self.local.api_url()
+        ))
     }
 
     /// Sends `GET path` through the proxy with `headers`.

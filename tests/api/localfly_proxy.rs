@@ -11,7 +11,7 @@ use awc::http::StatusCode;
 use fly_store::localfly::StaticLauncher;
 use serde_json::{Value, json};
 
-use crate::localfly_helpers::{Behaviour, echo, echo_body, spawn_backend, spawn_fly};
+use crate::localfly_helpers::{Behaviour, OTHER_APP, echo, echo_body, spawn_backend, spawn_fly};
 
 /// A backend that answers `fly-replay: <replay()>` to requests that were
 /// not replayed yet, and echoes the others.
@@ -267,4 +267,182 @@ async fn with_no_machine_to_serve_the_answer_is_503_with_retry_after() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(headers.contains_key("retry-after"));
     assert!(String::from_utf8_lossy(&body).contains("PR01"));
+}
+
+/// Two backends: `a` replays with `replay`, `b` echoes.
+fn pair(replay: &str) -> (std::net::SocketAddr, std::net::SocketAddr) {
+    let a = spawn_backend(replaying("a", Arc::new(Mutex::new(replay.to_owned()))));
+    (a, spawn_backend(echo("b")))
+}
+
+#[actix_web::test]
+async fn a_replay_to_a_stopped_machine_starts_it_first() {
+    let target = Arc::new(Mutex::new(String::new()));
+    let a = spawn_backend(replaying("a", target.clone()));
+    let b = spawn_backend(echo("b"));
+    let launcher = StaticLauncher::new()
+        .with_image("test:a", a)
+        .with_image("test:b", b);
+    let fly = spawn_fly(Arc::new(launcher), |_| {});
+    let a_id = fly.machine("test:a").await;
+    let b_id = fly.machine("test:b").await;
+    fly.api.call("POST", &format!("/{b_id}/stop"), None).await;
+    fly.api.wait_for(&b_id, "stopped").await;
+    *target.lock().unwrap() = format!("instance={b_id}");
+
+    let (status, _, body) = fly.get("/x", &[("fly-force-instance-id", &a_id)]).await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json_of(&body)["served_by"], "b");
+    let (_, machine) = fly.api.call("GET", &format!("/{b_id}"), None).await;
+    assert_eq!(machine["state"], "started");
+}
+
+#[actix_web::test]
+async fn a_stopped_machine_whose_service_forbids_autostart_is_not_started() {
+    let target = Arc::new(Mutex::new(String::new()));
+    let a = spawn_backend(replaying("a", target.clone()));
+    let b = spawn_backend(echo("b"));
+    let launcher = StaticLauncher::new()
+        .with_image("test:a", a)
+        .with_image("test:b", b);
+    let fly = spawn_fly(Arc::new(launcher), |_| {});
+    let a_id = fly.machine("test:a").await;
+    let mut config = crate::localfly_helpers::config_for("test:b");
+    config["services"][0]["autostart"] = json!(false);
+    let b_id = fly.machine_with(json!({"config": config})).await;
+    fly.api.call("POST", &format!("/{b_id}/stop"), None).await;
+    fly.api.wait_for(&b_id, "stopped").await;
+    *target.lock().unwrap() = format!("instance={b_id};fallback=force_self");
+
+    let (status, _, body) = fly.get("/x", &[("fly-force-instance-id", &a_id)]).await;
+
+    assert_eq!(status, StatusCode::OK);
+    let seen = json_of(&body);
+    assert_eq!(seen["served_by"], "a");
+    assert!(
+        seen["headers"]["fly-replay-failed"].as_str().is_some(),
+        "{seen}"
+    );
+    let (_, machine) = fly.api.call("GET", &format!("/{b_id}"), None).await;
+    assert_eq!(machine["state"], "stopped");
+}
+
+#[actix_web::test]
+async fn an_unavailable_preferred_instance_gives_way_to_another_machine() {
+    let (a, b) = pair("prefer_instance=00000000000000;elsewhere=true");
+    let launcher = StaticLauncher::new()
+        .with_image("test:a", a)
+        .with_image("test:b", b);
+    let fly = spawn_fly(Arc::new(launcher), |_| {});
+    let a_id = fly.machine("test:a").await;
+    fly.machine("test:b").await;
+
+    let (status, _, body) = fly.get("/x", &[("fly-force-instance-id", &a_id)]).await;
+
+    assert_eq!(status, StatusCode::OK);
+    let seen = json_of(&body);
+    assert_eq!(seen["served_by"], "b");
+    assert_eq!(
+        seen["headers"]["fly-preferred-instance-unavailable"],
+        "00000000000000"
+    );
+}
+
+#[actix_web::test]
+async fn a_region_replay_goes_to_a_machine_in_that_region() {
+    let (a, b) = pair("region=iad");
+    let launcher = StaticLauncher::new()
+        .with_image("test:a", a)
+        .with_image("test:b", b);
+    let fly = spawn_fly(Arc::new(launcher), |_| {});
+    let config = crate::localfly_helpers::config_for;
+    let a_id = fly
+        .machine_with(json!({"config": config("test:a"), "region": "ams"}))
+        .await;
+    fly.machine_with(json!({"config": config("test:b"), "region": "iad"}))
+        .await;
+
+    let (status, _, body) = fly.get("/x", &[("fly-force-instance-id", &a_id)]).await;
+
+    assert_eq!(status, StatusCode::OK);
+    let seen = json_of(&body);
+    assert_eq!(seen["served_by"], "b");
+    let source = seen["headers"]["fly-replay-src"].as_str().unwrap();
+    assert!(source.contains("region=ams"), "{source}");
+}
+
+#[actix_web::test]
+async fn an_app_replay_goes_to_the_other_apps_machine() {
+    let (a, c) = pair(&format!("app={OTHER_APP}"));
+    let launcher = StaticLauncher::new()
+        .with_image("test:a", a)
+        .with_image("test:c", c);
+    let fly = spawn_fly(Arc::new(launcher), |_| {});
+    fly.machine("test:a").await;
+    let other = fly.other_app();
+    let created = other
+        .create(json!({"config": crate::localfly_helpers::config_for("test:c")}))
+        .await;
+    other
+        .wait_for(created["id"].as_str().unwrap(), "started")
+        .await;
+
+    let (status, _, body) = fly.get("/x", &[]).await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json_of(&body)["served_by"], "b");
+}
+
+#[actix_web::test]
+async fn a_cordoned_machine_gets_no_requests() {
+    let a = spawn_backend(echo("a"));
+    let b = spawn_backend(echo("b"));
+    let launcher = StaticLauncher::new()
+        .with_image("test:a", a)
+        .with_image("test:b", b);
+    let fly = spawn_fly(Arc::new(launcher), |_| {});
+    let a_id = fly.machine("test:a").await;
+    fly.machine("test:b").await;
+
+    let (cordoned, _) = fly.api.call("POST", &format!("/{a_id}/cordon"), None).await;
+    let mut served = Vec::new();
+    for _ in 0..4 {
+        let (_, _, body) = fly.get("/x", &[]).await;
+        served.push(json_of(&body)["served_by"].clone());
+    }
+
+    assert_eq!(cordoned, StatusCode::OK);
+    assert!(served.iter().all(|name| name == "b"), "{served:?}");
+}
+
+#[actix_web::test]
+async fn head_requests_pass_through_with_the_length_and_no_body() {
+    let a = spawn_backend(Arc::new(|_, _| {
+        HttpResponse::Ok()
+            .content_type("application/pdf")
+            .body(vec![b'%'; 1234])
+    }));
+    let fly = spawn_fly(
+        Arc::new(StaticLauncher::new().with_image("test:a", a)),
+        |_| {},
+    );
+    fly.machine("test:a").await;
+
+    let mut response = fly
+        .api
+        .client
+        .head(format!("{}/receipt.pdf", fly.proxy))
+        .send()
+        .await
+        .unwrap();
+    let body = response.body().await.unwrap();
+
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers().get("content-length").unwrap(), "1234");
+    assert_eq!(
+        response.headers().get("content-type").unwrap(),
+        "application/pdf"
+    );
+    assert!(body.is_empty());
 }

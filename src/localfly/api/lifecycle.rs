@@ -76,6 +76,28 @@ pub async fn suspend(
     Ok(HttpResponse::Ok().json(json!({"ok": true})))
 }
 
+/// `POST …/cordon`
+pub async fn cordon(
+    _: Authorized,
+    fleet: web::Data<Fleet>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (app, id) = path.into_inner();
+    fleet.set_cordoned(&app, &id, true)?;
+    Ok(HttpResponse::Ok().json(json!({"ok": true})))
+}
+
+/// `POST …/uncordon`
+pub async fn uncordon(
+    _: Authorized,
+    fleet: web::Data<Fleet>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (app, id) = path.into_inner();
+    fleet.set_cordoned(&app, &id, false)?;
+    Ok(HttpResponse::Ok().json(json!({"ok": true})))
+}
+
 /// `GET …/wait?state=…&timeout=…` (`instance_id`, `version` and
 /// `from_event_id` are accepted; the stand-in waits on the current version).
 pub async fn wait(

@@ -36,6 +36,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/{id}/stop", web::post().to(lifecycle::stop))
             .route("/{id}/suspend", web::post().to(lifecycle::suspend))
             .route("/{id}/wait", web::get().to(lifecycle::wait))
+            .route("/{id}/cordon", web::post().to(lifecycle::cordon))
+            .route("/{id}/uncordon", web::post().to(lifecycle::uncordon))
             .route("/{id}/lease", web::get().to(leases::show))
             .route("/{id}/lease", web::post().to(leases::acquire))
             .route("/{id}/lease", web::delete().to(leases::release))

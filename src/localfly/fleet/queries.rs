@@ -168,6 +168,20 @@ impl Fleet {
         })
     }
 
+    /// Cordons (`true`) or uncordons a machine: the proxy routes nothing
+    /// to a cordoned machine.
+    pub fn set_cordoned(&self, app: &str, id: &str, cordoned: bool) -> Result<(), FleetError> {
+        {
+            let mut apps = self.lock();
+            let machine = apps.machine(app, id)?;
+            machine.cordoned = cordoned;
+            let kind = if cordoned { "cordon" } else { "uncordon" };
+            machine.record(kind, machine.state.as_str(), "user", None);
+        }
+        self.notify();
+        Ok(())
+    }
+
     fn edit_metadata(
         &self,
         app: &str,

@@ -4,8 +4,10 @@
 use std::time::Instant;
 
 use actix_web::body::SizedStream;
+use actix_web::error::PayloadError;
 use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 
@@ -343,10 +345,12 @@ fn relay(answer: Answer, head: bool) -> HttpResponse {
     }
     builder.insert_header(("via", "2 fly.io"));
     if head {
-        if let Some(length) = length {
-            builder.no_chunking(length);
-        }
-        return builder.finish();
+        // The length of what a GET would send; the server writes no body.
+        let nothing = futures_util::stream::empty::<Result<Bytes, PayloadError>>();
+        return match length {
+            Some(length) => builder.body(SizedStream::new(length, nothing)),
+            None => builder.finish(),
+        };
     }
     let stream = response.map(move |chunk| {
         let _held = &guard;
