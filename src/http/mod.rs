@@ -1,4 +1,5 @@
 //! HTTP plumbing shared by every part of the app: routing rules and the
 //! access log.
 
+pub mod access_log;
 pub mod routing;

@@ -1,7 +1,12 @@
-//! The one integration test binary: each area adds its modules here.
+//! The integration tests: one binary, one module per area.
 
+mod db_switch;
+mod helpers;
 mod localfly_api;
 mod localfly_dev;
 mod localfly_helpers;
 mod localfly_process;
 mod localfly_proxy;
+mod store_database;
+mod store_receipts;
+mod store_routing;

@@ -56,3 +56,6 @@ pub struct ReceiptStyle {
     pub store_name: String,
     pub paper: Paper,
 }
+
+mod interim;
+pub use interim::{ReceiptBook, render_receipt};

@@ -1,0 +1,3 @@
+DROP TABLE purchase_items;
+DROP TABLE purchases;
+DROP TABLE products;

@@ -1,0 +1,65 @@
+//! The command line: `serve`, `migrate`, `seed` and `dev` (the default).
+
+use clap::{Args, Parser, Subcommand};
+
+/// A web store whose receipt PDFs render on a serverless Fly Machine.
+#[derive(Debug, Parser)]
+#[command(name = "fly-store", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to do. With no command, `dev`.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the app (the production entry point; never migrates or seeds).
+    Serve {
+        /// Address to listen on [default: the `server.bind` setting, 0.0.0.0:8000].
+        #[arg(long, value_name = "ADDR:PORT")]
+        bind: Option<String>,
+    },
+    /// Apply pending database migrations.
+    Migrate {
+        /// Revert every migration instead (drops the store's tables).
+        #[arg(long)]
+        revert_all: bool,
+    },
+    /// Fill the database with deterministic demo data (migrating it first).
+    Seed(SeedArgs),
+    /// Run locally on the embedded database, migrated and filled with demo
+    /// data when empty.
+    Dev(DevArgs),
+}
+
+/// Options of `seed`.
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// Products to create.
+    #[arg(long, default_value_t = 12)]
+    pub products: usize,
+    /// Purchases to create.
+    #[arg(long, default_value_t = 25)]
+    pub purchases: usize,
+    /// Items in every purchase [default: 1 to 5 at random].
+    #[arg(long)]
+    pub items_per_purchase: Option<usize>,
+    /// The random seed: the same seed gives the same data.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+/// Options of `dev`.
+#[derive(Debug, Args)]
+pub struct DevArgs {
+    /// Port to serve on, on 127.0.0.1.
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+}
+
+impl DevArgs {
+    /// `dev` with its default options, for a bare `fly-store`.
+    pub fn default_port() -> DevArgs {
+        DevArgs { port: 8080 }
+    }
+}

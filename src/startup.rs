@@ -1,0 +1,113 @@
+//! Builds the application: the pool, the HTTP server and its middleware.
+//!
+//! This is where the store and the Fly machinery meet; neither knows the
+//! other.
+
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use secrecy::ExposeSecret;
+
+use crate::http::access_log::access_log;
+use crate::http::routing::append_slash;
+use crate::settings::{Settings, redacted_database_url};
+use crate::store::db::{self, Pool};
+use crate::store::receipts::ReceiptStyle;
+use crate::store::{StoreState, routes};
+
+/// A bound, not yet running, server.
+pub struct Application {
+    server: Server,
+    addr: SocketAddr,
+}
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Application {
+    /// Builds the pool and binds `bind` (port 0 picks a free port).
+    pub fn build(settings: &Settings, bind: &str) -> Result<Application, StartupError> {
+        let pool = db::build_pool(
+            settings.database.url.expose_secret(),
+            settings.database.pool_size,
+            settings.database.checkout_timeout(),
+        );
+        Application::build_with_pool(settings, bind, pool)
+    }
+
+    /// Like [`Application::build`], with a pool made by the caller.
+    pub fn build_with_pool(
+        settings: &Settings,
+        bind: &str,
+        pool: Pool,
+    ) -> Result<Application, StartupError> {
+        let listener = TcpListener::bind(bind).map_err(|source| StartupError::Bind {
+            addr: bind.to_owned(),
+            source,
+        })?;
+        let addr = listener.local_addr().map_err(|source| StartupError::Bind {
+            addr: bind.to_owned(),
+            source,
+        })?;
+
+        let store = web::Data::new(StoreState {
+            pool,
+            receipt_style: ReceiptStyle {
+                store_name: settings.store.name.clone(),
+                paper: settings.store.paper,
+            },
+            batch_size: settings.store.receipt_batch_size as i64,
+        });
+
+        log::info!(
+            "starting role={} addr={addr} database={}",
+            settings.role,
+            redacted_database_url(settings.database.url.expose_secret()),
+        );
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(access_log())
+                .app_data(store.clone())
+                .configure(routes::configure)
+                .default_service(web::to(append_slash))
+        })
+        .shutdown_timeout(settings.server.shutdown_timeout_secs)
+        .client_request_timeout(Duration::from_secs(10));
+        if let Some(workers) = settings.server.workers {
+            server = server.workers(workers);
+        }
+        let server = server
+            .listen(listener)
+            .map_err(|source| StartupError::Bind {
+                addr: bind.to_owned(),
+                source,
+            })?
+            .run();
+        Ok(Application { server, addr })
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A handle that stops the server.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until the server is stopped (SIGINT/SIGTERM or its handle).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
