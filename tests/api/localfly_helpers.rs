@@ -24,6 +24,7 @@ pub const TOKEN: &str = "test-token";
 
 /// A running API stand-in.
 pub struct TestApi {
+    pub token: String,
     pub base: String,
     pub client: awc::Client,
 }
@@ -195,7 +196,13 @@ pub fn config() -> Value {
 impl TestApi {
     /// A client of the API whose machines collection is at `base`.
     pub fn at(base: &str) -> TestApi {
+        TestApi::with_token(base, TOKEN)
+    }
+
+    /// A client that sends `token`.
+    pub fn with_token(base: &str, token: &str) -> TestApi {
         TestApi {
+            token: token.to_owned(),
             base: base.to_owned(),
             client: awc::Client::builder()
                 .disable_redirects()
@@ -210,7 +217,7 @@ impl TestApi {
             method,
             path,
             body,
-            &[("authorization", &format!("Bearer {TOKEN}"))],
+            &[("authorization", &format!("Bearer {}", self.token))],
         )
         .await
     }

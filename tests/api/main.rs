@@ -4,6 +4,7 @@ mod db_switch;
 mod helpers;
 mod localfly_api;
 mod localfly_dev;
+mod localfly_e2e;
 mod localfly_helpers;
 mod localfly_process;
 mod localfly_proxy;
