@@ -214,3 +214,62 @@ async fn stopping_local_fly_leaves_no_machine_running() {
         assert!(gone(pid).await, "pid {pid} still runs");
     }
 }
+
+#[actix_web::test]
+async fn restart_runs_the_command_again_in_a_new_process() {
+    let fly = shell_fly();
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("pid");
+    let script = format!("echo $$ > {}; exec sleep 1000", pid_file.display());
+    let machine = fly
+        .api
+        .create(json!({"config": {"image": "test:shell", "init": {"cmd": ["-c", script]}}}))
+        .await;
+    let id = machine["id"].as_str().unwrap();
+    let first: i32 = read_when_present(&pid_file).await.trim().parse().unwrap();
+    std::fs::remove_file(&pid_file).unwrap();
+
+    let (restarted, _) = fly
+        .api
+        .call("POST", &format!("/{id}/restart?timeout=2s"), None)
+        .await;
+    let second: i32 = read_when_present(&pid_file).await.trim().parse().unwrap();
+    fly.api.wait_for(id, "started").await;
+
+    assert_eq!(restarted, StatusCode::OK);
+    assert_ne!(first, second);
+    assert!(gone(first).await, "the old process {first} still runs");
+    fly.local.stop().await;
+}
+
+#[actix_web::test]
+async fn a_kill_signal_as_fly_go_sends_it_ends_a_machine_without_restarts() {
+    let fly = shell_fly();
+    let machine = fly
+        .api
+        .create(json!({"config": {
+            "image": "test:shell",
+            "restart": {"policy": "no"},
+            "init": {"cmd": ["-c", "exec sleep 1000"]},
+        }}))
+        .await;
+    let id = machine["id"].as_str().unwrap();
+    fly.api.wait_for(id, "started").await;
+
+    let (signalled, _) = fly
+        .api
+        .call("POST", &format!("/{id}/signal"), Some(json!({"signal": 9})))
+        .await;
+    fly.api.wait_for(id, "stopped").await;
+
+    assert_eq!(signalled, StatusCode::OK);
+    let (_, events) = fly.api.call("GET", &format!("/{id}/events"), None).await;
+    let exit = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "exit")
+        .unwrap();
+    assert_eq!(exit["request"]["exit_event"]["signal"], 9);
+    assert_eq!(exit["request"]["exit_event"]["requested_stop"], false);
+}

@@ -43,12 +43,7 @@ pub async fn stop(
     let body: StopBody = json_or_default(&body)?;
     let signal = match &body.signal {
         None | Some(Value::Null) => None,
-        Some(value) => Some(
-            text_or_number(value)
-                .as_deref()
-                .and_then(StopSignal::parse)
-                .ok_or_else(|| ApiError::BadRequest(format!("unknown signal {value}")))?,
-        ),
+        Some(value) => Some(parse_signal(value)?),
     };
     let timeout = match &body.timeout {
         None | Some(Value::Null) => None,
@@ -74,6 +69,58 @@ pub async fn suspend(
     let (app, id) = path.into_inner();
     fleet.suspend(&app, &id, nonce(&req).as_deref())?;
     Ok(HttpResponse::Ok().json(json!({"ok": true})))
+}
+
+/// `POST …/restart?signal=…&timeout=…` (fly-go also sends `force_stop`).
+pub async fn restart(
+    _: Authorized,
+    req: HttpRequest,
+    fleet: web::Data<Fleet>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (app, id) = path.into_inner();
+    let pairs = query_pairs(&req)?;
+    let signal = match last(&pairs, "signal") {
+        None | Some("") => None,
+        Some(text) => Some(parse_signal(&json!(text))?),
+    };
+    let timeout = match last(&pairs, "timeout") {
+        None | Some("") => None,
+        Some(text) => Some(
+            duration(text)
+                .ok_or_else(|| ApiError::BadRequest(format!("invalid timeout {text:?}")))?,
+        ),
+    };
+    fleet.restart(&app, &id, nonce(&req).as_deref(), signal, timeout)?;
+    Ok(HttpResponse::Ok().json(json!({"ok": true})))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SignalBody {
+    signal: Option<Value>,
+}
+
+/// `POST …/signal` with `{"signal": 9}` (fly-go's kill) or a name.
+pub async fn signal(
+    _: Authorized,
+    req: HttpRequest,
+    fleet: web::Data<Fleet>,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (app, id) = path.into_inner();
+    let body: SignalBody = json_or_default(&body)?;
+    let signal = parse_signal(body.signal.as_ref().unwrap_or(&Value::Null))?;
+    fleet.signal(&app, &id, nonce(&req).as_deref(), signal)?;
+    Ok(HttpResponse::Ok().json(json!({"ok": true})))
+}
+
+fn parse_signal(value: &Value) -> Result<StopSignal, ApiError> {
+    text_or_number(value)
+        .as_deref()
+        .and_then(StopSignal::parse)
+        .ok_or_else(|| ApiError::BadRequest(format!("unknown signal {value}")))
 }
 
 /// `POST …/cordon`

@@ -35,6 +35,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/{id}/start", web::post().to(lifecycle::start))
             .route("/{id}/stop", web::post().to(lifecycle::stop))
             .route("/{id}/suspend", web::post().to(lifecycle::suspend))
+            .route("/{id}/restart", web::post().to(lifecycle::restart))
+            .route("/{id}/signal", web::post().to(lifecycle::signal))
             .route("/{id}/wait", web::get().to(lifecycle::wait))
             .route("/{id}/cordon", web::post().to(lifecycle::cordon))
             .route("/{id}/uncordon", web::post().to(lifecycle::uncordon))

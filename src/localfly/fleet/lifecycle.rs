@@ -195,6 +195,63 @@ impl Fleet {
         Ok(())
     }
 
+    /// Restarts a started machine: stop signal, then the same config again.
+    pub fn restart(
+        &self,
+        app: &str,
+        id: &str,
+        nonce: Option<&str>,
+        signal: Option<StopSignal>,
+        timeout: Option<Duration>,
+    ) -> Result<(), FleetError> {
+        let stop_timeout = timeout.unwrap_or(self.inner.options.stop_timeout);
+        let effects = {
+            let mut apps = self.lock();
+            let machine = apps.machine(app, id)?;
+            check_lease(machine, nonce)?;
+            let Some(runtime) = machine
+                .runtime
+                .as_ref()
+                .filter(|_| machine.state == MachineState::Started)
+            else {
+                return Err(state_error("restart", machine.state));
+            };
+            let control = runtime.control.clone();
+            machine.relaunch = true;
+            machine.set_state(MachineState::Replacing);
+            machine.record("restart", "restarting", "user", None);
+            vec![Effect::Stop {
+                control,
+                signal: signal.unwrap_or(StopSignal::Term),
+                timeout: stop_timeout,
+            }]
+        };
+        self.run(effects);
+        Ok(())
+    }
+
+    /// Sends `signal` to a started machine's process; what follows depends
+    /// on how (and whether) it exits.
+    pub fn signal(
+        &self,
+        app: &str,
+        id: &str,
+        nonce: Option<&str>,
+        signal: StopSignal,
+    ) -> Result<(), FleetError> {
+        let control = {
+            let mut apps = self.lock();
+            let machine = apps.machine(app, id)?;
+            check_lease(machine, nonce)?;
+            match &machine.runtime {
+                Some(runtime) if machine.state == MachineState::Started => runtime.control.clone(),
+                _ => return Err(state_error("signal", machine.state)),
+            }
+        };
+        control.signal(signal);
+        Ok(())
+    }
+
     /// Suspends a started machine (its process is frozen).
     pub fn suspend(&self, app: &str, id: &str, nonce: Option<&str>) -> Result<(), FleetError> {
         let effects = {
