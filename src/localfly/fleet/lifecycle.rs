@@ -1,11 +1,11 @@
-//! The Machines API's mutating calls: create, update, start, stop, suspend,
-//! destroy, and the stand-in's own shutdown.
+//! The Machines API's record-level calls: create, update and destroy, the
+//! lease check every mutating call makes, and the stand-in's own shutdown.
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::effects::{Effect, destroyed, launch, secrets_of};
+use super::effects::{Effect, destroyed};
 use super::machine::{Machine, MachineState};
 use super::{Fleet, FleetError};
 use crate::localfly::config::MachineConfig;
@@ -28,13 +28,6 @@ pub struct UpdateRequest {
     pub config: Option<Value>,
     pub name: Option<String>,
     pub region: Option<String>,
-}
-
-/// The body of `POST /machines/{id}/stop`.
-#[derive(Debug, Clone, Default)]
-pub struct StopRequest {
-    pub signal: Option<StopSignal>,
-    pub timeout: Option<Duration>,
 }
 
 impl Fleet {
@@ -156,114 +149,6 @@ impl Fleet {
         Ok(json)
     }
 
-    /// Starts a stopped machine or resumes a suspended one; 412 otherwise.
-    pub fn start(&self, app: &str, id: &str, nonce: Option<&str>) -> Result<Value, FleetError> {
-        let mut apps = self.lock();
-        let state = apps.app(app)?;
-        let secrets = secrets_of(state);
-        let machine = state
-            .machines
-            .get_mut(id)
-            .ok_or(FleetError::MachineNotFound)?;
-        check_lease(machine, nonce)?;
-        let previous = machine.state;
-        let effects = start_effects(app, machine, &secrets)?;
-        drop(apps);
-        self.run(effects);
-        Ok(json!({
-            "previous_state": previous.as_str(),
-            "migrated": false,
-            "new_host": "",
-        }))
-    }
-
-    /// Stops a machine: its stop signal, then a kill after the timeout.
-    pub fn stop(
-        &self,
-        app: &str,
-        id: &str,
-        nonce: Option<&str>,
-        request: StopRequest,
-    ) -> Result<(), FleetError> {
-        let effects = {
-            let mut apps = self.lock();
-            let machine = apps.machine(app, id)?;
-            check_lease(machine, nonce)?;
-            self.stop_effects(machine, request)?
-        };
-        self.run(effects);
-        Ok(())
-    }
-
-    /// Restarts a started machine: stop signal, then the same config again.
-    pub fn restart(
-        &self,
-        app: &str,
-        id: &str,
-        nonce: Option<&str>,
-        signal: Option<StopSignal>,
-        timeout: Option<Duration>,
-    ) -> Result<(), FleetError> {
-        let stop_timeout = timeout.unwrap_or(self.inner.options.stop_timeout);
-        let effects = {
-            let mut apps = self.lock();
-            let machine = apps.machine(app, id)?;
-            check_lease(machine, nonce)?;
-            let Some(runtime) = machine
-                .runtime
-                .as_ref()
-                .filter(|_| machine.state == MachineState::Started)
-            else {
-                return Err(state_error("restart", machine.state));
-            };
-            let control = runtime.control.clone();
-            machine.relaunch = true;
-            machine.set_state(MachineState::Replacing);
-            machine.record("restart", "restarting", "user", None);
-            vec![Effect::Stop {
-                control,
-                signal: signal.unwrap_or(StopSignal::Term),
-                timeout: stop_timeout,
-            }]
-        };
-        self.run(effects);
-        Ok(())
-    }
-
-    /// Sends `signal` to a started machine's process; what follows depends
-    /// on how (and whether) it exits.
-    pub fn signal(
-        &self,
-        app: &str,
-        id: &str,
-        nonce: Option<&str>,
-        signal: StopSignal,
-    ) -> Result<(), FleetError> {
-        let control = {
-            let mut apps = self.lock();
-            let machine = apps.machine(app, id)?;
-            check_lease(machine, nonce)?;
-            match &machine.runtime {
-                Some(runtime) if machine.state == MachineState::Started => runtime.control.clone(),
-                _ => return Err(state_error("signal", machine.state)),
-            }
-        };
-        control.signal(signal);
-        Ok(())
-    }
-
-    /// Suspends a started machine (its process is frozen).
-    pub fn suspend(&self, app: &str, id: &str, nonce: Option<&str>) -> Result<(), FleetError> {
-        let effects = {
-            let mut apps = self.lock();
-            let machine = apps.machine(app, id)?;
-            check_lease(machine, nonce)?;
-            suspend_effects(app, machine)?
-        };
-        self.run(effects);
-        Ok(())
-    }
-
     /// Destroys a machine; a running one only with `force`.
     pub fn destroy(
         &self,
@@ -349,93 +234,6 @@ impl Fleet {
         }
         self.notify();
     }
-
-    pub(super) fn stop_effects(
-        &self,
-        machine: &mut Machine,
-        request: StopRequest,
-    ) -> Result<Vec<Effect>, FleetError> {
-        let config = machine.config.to_value();
-        let signal = request
-            .signal
-            .or_else(|| {
-                config
-                    .pointer("/stop_config/signal")
-                    .and_then(Value::as_str)
-                    .and_then(StopSignal::parse)
-            })
-            .unwrap_or(StopSignal::Int);
-        let timeout = request
-            .timeout
-            .or_else(|| {
-                config
-                    .pointer("/stop_config/timeout")
-                    .and_then(Value::as_str)
-                    .and_then(crate::localfly::api::params::duration)
-            })
-            .unwrap_or(self.inner.options.stop_timeout);
-        match machine.state {
-            MachineState::Stopped => Ok(Vec::new()),
-            MachineState::Started
-            | MachineState::Starting
-            | MachineState::Suspended
-            | MachineState::Suspending => {
-                machine.set_state(MachineState::Stopping);
-                machine.record("stop", "stopping", "user", None);
-                Ok(machine
-                    .runtime
-                    .as_ref()
-                    .map(|runtime| Effect::Stop {
-                        control: runtime.control.clone(),
-                        signal,
-                        timeout,
-                    })
-                    .into_iter()
-                    .collect())
-            }
-            state => Err(state_error("stop", state)),
-        }
-    }
-}
-
-/// Starts or resumes `machine` if its state allows it.
-pub(super) fn start_effects(
-    app: &str,
-    machine: &mut Machine,
-    secrets: &std::collections::BTreeMap<String, String>,
-) -> Result<Vec<Effect>, FleetError> {
-    match (machine.state, &machine.runtime) {
-        (MachineState::Suspended, Some(runtime)) => {
-            let control = runtime.control.clone();
-            machine.set_state(MachineState::Started);
-            machine.last_active = std::time::Instant::now();
-            machine.record("start", "started", "user", Some(json!({"resumed": true})));
-            Ok(vec![Effect::Resume(control)])
-        }
-        (MachineState::Stopped | MachineState::Suspended, _) => {
-            machine.retries = 0;
-            Ok(vec![launch(app, machine, secrets, Duration::ZERO)])
-        }
-        (state, _) => Err(state_error("start", state)),
-    }
-}
-
-/// Suspends `machine` if it is started.
-pub(super) fn suspend_effects(app: &str, machine: &mut Machine) -> Result<Vec<Effect>, FleetError> {
-    match (machine.state, &machine.runtime) {
-        (MachineState::Suspended, _) => Ok(Vec::new()),
-        (MachineState::Started, Some(runtime)) => {
-            let control = runtime.control.clone();
-            machine.set_state(MachineState::Suspending);
-            machine.record("suspend", "suspending", "user", None);
-            Ok(vec![Effect::Pause {
-                app: app.to_owned(),
-                id: machine.id.clone(),
-                control,
-            }])
-        }
-        (state, _) => Err(state_error("suspend", state)),
-    }
 }
 
 /// 409 unless the lease (if any) is held by the caller.
@@ -451,7 +249,7 @@ pub(super) fn check_lease(machine: &Machine, nonce: Option<&str>) -> Result<(), 
     }
 }
 
-fn state_error(action: &str, state: MachineState) -> FleetError {
+pub(super) fn state_error(action: &str, state: MachineState) -> FleetError {
     FleetError::Precondition(format!(
         "unable to {action} machine from current state: '{}'",
         state.as_str()

@@ -10,7 +10,9 @@ mod leases;
 mod lifecycle;
 mod machine;
 mod queries;
+mod reports;
 mod routing;
+mod running;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -22,10 +24,11 @@ use tokio::sync::watch;
 use crate::localfly::config::ConfigError;
 use crate::localfly::launcher::Launcher;
 
-pub use lifecycle::{CreateRequest, StopRequest, UpdateRequest};
+pub use lifecycle::{CreateRequest, UpdateRequest};
 pub use machine::{Lease, Machine, MachineState};
 pub use queries::ListFilter;
 pub use routing::{Route, WakeError};
+pub use running::StopRequest;
 
 /// Timings and defaults of the fleet.
 #[derive(Debug, Clone)]

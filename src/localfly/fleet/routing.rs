@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::effects::secrets_of;
-use super::lifecycle::{StopRequest, start_effects, suspend_effects};
 use super::machine::MachineState;
+use super::running::{StopRequest, start_effects, suspend_effects};
 use super::{Fleet, FleetError};
 use crate::localfly::config::{Autostop, Service};
 
