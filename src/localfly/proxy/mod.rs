@@ -3,6 +3,7 @@
 //! autostarting one if none runs), follows `fly-replay` answers, adds Fly's
 //! request headers and a `fly-request-id`, and stops idle machines.
 
+mod answer;
 mod autostop;
 mod failure;
 mod forward;

@@ -8,12 +8,13 @@ use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Condvar, Mutex, mpsc};
-use std::time::Duration;
+use std::sync::{Arc, mpsc};
 
-use crate::localfly::launcher::{
-    Control, Exit, ExitReport, LaunchError, LaunchSpec, Launched, Launcher, StopSignal,
-};
+use control::{Exited, ProcessControl};
+
+use crate::localfly::launcher::{Exit, ExitReport, LaunchError, LaunchSpec, Launched, Launcher};
+
+mod control;
 
 /// Variables of this process that machines inherit (a machine on Fly sees
 /// only its own env; these keep a local one usable and its logs readable).
@@ -235,85 +236,6 @@ fn die_with_parent(_command: &mut Command) {}
 pub fn free_local_port() -> std::io::Result<SocketAddr> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
     listener.local_addr()
-}
-
-#[derive(Default)]
-struct Exited {
-    done: Mutex<bool>,
-    changed: Condvar,
-}
-
-impl Exited {
-    fn mark(&self) {
-        if let Ok(mut done) = self.done.lock() {
-            *done = true;
-            self.changed.notify_all();
-        }
-    }
-
-    fn is_done(&self) -> bool {
-        self.done.lock().map(|d| *d).unwrap_or(true)
-    }
-
-    fn wait(&self, timeout: Duration) -> bool {
-        let Ok(done) = self.done.lock() else {
-            return true;
-        };
-        match self
-            .changed
-            .wait_timeout_while(done, timeout, |done| !*done)
-        {
-            Ok((done, _)) => *done,
-            Err(_) => true,
-        }
-    }
-}
-
-struct ProcessControl {
-    pid: i32,
-    exited: Arc<Exited>,
-}
-
-impl ProcessControl {
-    fn send(&self, signal: i32) {
-        if !self.exited.is_done() {
-            // SAFETY: kill has no memory effects; a negative pid names the
-            // child's own process group.
-            unsafe {
-                libc::kill(-self.pid, signal);
-            }
-        }
-    }
-}
-
-impl Control for ProcessControl {
-    fn signal(&self, signal: StopSignal) {
-        let number = match signal {
-            StopSignal::Int => libc::SIGINT,
-            StopSignal::Term => libc::SIGTERM,
-            StopSignal::Quit => libc::SIGQUIT,
-            StopSignal::Kill => libc::SIGKILL,
-        };
-        self.send(number);
-        // A suspended (frozen) process only sees the signal once thawed.
-        self.send(libc::SIGCONT);
-    }
-
-    fn kill(&self) {
-        self.send(libc::SIGKILL);
-    }
-
-    fn pause(&self) {
-        self.send(libc::SIGSTOP);
-    }
-
-    fn resume(&self) {
-        self.send(libc::SIGCONT);
-    }
-
-    fn wait_exit(&self, timeout: Duration) -> bool {
-        self.exited.wait(timeout)
-    }
 }
 
 #[cfg(test)]
