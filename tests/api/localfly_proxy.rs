@@ -71,9 +71,18 @@ async fn replay_to_an_instance_delivers_there_with_the_replay_source() {
     let b_id = fly.machine("test:b").await;
     *target.lock().unwrap() = format!("instance={b_id};state=abc");
 
-    let (status, _, body) = fly.get("/x", &[("fly-force-instance-id", &a_id)]).await;
+    let (status, headers, body) = fly.get("/x", &[("fly-force-instance-id", &a_id)]).await;
 
     assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers
+            .get("localfly-machine-id")
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        b_id
+    );
+    assert_eq!(headers.get("localfly-replays").unwrap(), "1");
     let seen = json_of(&body);
     assert_eq!(seen["served_by"], "b");
     let source = seen["headers"]["fly-replay-src"].as_str().unwrap();

@@ -24,6 +24,12 @@ pub(super) struct Answer {
     pub(super) guard: InFlight,
 }
 
+/// A response header of the stand-in only (Fly sends no such header): the
+/// machine that answered, or `-` when the proxy answered itself.
+pub const MACHINE_HEADER: &str = "localfly-machine-id";
+/// A response header of the stand-in only: how many replays the request took.
+pub const REPLAYS_HEADER: &str = "localfly-replays";
+
 /// The proxy's request handler.
 pub async fn handle(
     req: HttpRequest,
@@ -45,10 +51,15 @@ pub async fn handle(
             (failure.response(), "-".to_owned())
         }
     };
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        response
-            .headers_mut()
-            .insert(HeaderName::from_static("fly-request-id"), value);
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("fly-request-id", request_id.clone()),
+        (MACHINE_HEADER, machine.clone()),
+        (REPLAYS_HEADER, replays.to_string()),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
     }
     log::info!(
         "proxy {} {} machine_id={machine} status={} replays={replays} ms={} request_id={request_id}",
@@ -105,7 +116,7 @@ async fn deliver(
         }
         *replays += 1;
         log::info!(
-            "proxy replay request_id={request_id} from={} replay={replay:?}",
+            "proxy replay request_id={request_id} from={} fly-replay={replay}",
             target.id
         );
         let source = source_header(&target.id, &target.region, replay.state.as_deref());

@@ -2,6 +2,10 @@
 //! to a machine with an `http` service on its public port (least loaded,
 //! autostarting one if none runs), follows `fly-replay` answers, adds Fly's
 //! request headers and a `fly-request-id`, and stops idle machines.
+//!
+//! Two response headers exist only here, for tests and for a developer's
+//! browser tools: [`MACHINE_HEADER`] (which machine answered) and
+//! [`REPLAYS_HEADER`] (how many replays it took).
 
 mod answer;
 mod autostop;
@@ -19,6 +23,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 
 pub use failure::Failure;
+pub use handler::{MACHINE_HEADER, REPLAYS_HEADER};
 
 use crate::localfly::fleet::Fleet;
 use load::Loads;

@@ -153,6 +153,37 @@ impl Replay {
     }
 }
 
+impl std::fmt::Display for Replay {
+    /// The instruction as a `fly-replay` header would write it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut fields = Vec::new();
+        let mut text = |key: &str, value: Option<&String>| {
+            if let Some(value) = value {
+                fields.push(format!("{key}={value}"));
+            }
+        };
+        text("instance", self.instance.as_ref());
+        text("prefer_instance", self.prefer_instance.as_ref());
+        text("app", self.app.as_ref());
+        text("state", self.state.as_ref());
+        if !self.regions.is_empty() {
+            fields.push(format!("region=\"{}\"", self.regions.join(",")));
+        }
+        if self.elsewhere {
+            fields.push("elsewhere=true".to_owned());
+        }
+        if let Some(timeout) = self.timeout {
+            fields.push(format!("timeout={}ms", timeout.as_millis()));
+        }
+        match self.fallback {
+            Some(Fallback::ForceSelf) => fields.push("fallback=force_self".to_owned()),
+            Some(Fallback::PreferSelf) => fields.push("fallback=prefer_self".to_owned()),
+            None => {}
+        }
+        f.write_str(&fields.join(";"))
+    }
+}
+
 fn split_fields(header: &str) -> Vec<&str> {
     let mut parts = Vec::new();
     let (mut start, mut quoted) = (0, false);
@@ -200,6 +231,17 @@ mod tests {
         assert_eq!(replay.timeout, Some(Duration::from_millis(800)));
         assert_eq!(replay.fallback, Some(Fallback::PreferSelf));
         assert!(replay.allows_region("syd"));
+    }
+
+    #[test]
+    fn an_instruction_prints_back_as_a_header_that_reads_the_same() {
+        let replay =
+            Replay::parse_header("instance=abc;region=\"ams,iad\";timeout=2s;fallback=force_self")
+                .unwrap();
+
+        let printed = replay.to_string();
+
+        assert_eq!(Replay::parse_header(&printed).unwrap(), replay, "{printed}");
     }
 
     #[test]
