@@ -64,16 +64,20 @@ async fn a_process_machine_reports_its_exit_code_and_is_destroyed() {
 
     let (status, waited) = fly
         .api
-        .call(
-            "GET",
-            &format!("/{id}/wait?state=destroyed&timeout=10"),
-            None,
-        )
+        .call("GET", &format!("/{id}/wait?state=stopped&timeout=10"), None)
+        .await;
+    let (_, events) = fly.api.call("GET", &format!("/{id}/events"), None).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let (later, later_body) = fly
+        .api
+        .call("GET", &format!("/{id}/wait?state=stopped&timeout=1"), None)
         .await;
 
     assert_eq!(status, StatusCode::OK, "{waited}");
     assert_eq!(waited["exit_code"], 3);
-    let (_, events) = fly.api.call("GET", &format!("/{id}/events"), None).await;
+    assert_eq!(later, StatusCode::OK, "{later_body}");
+    assert_eq!(later_body["state"], "destroyed");
+    assert_eq!(later_body["exit_code"], 3);
     let exit = events
         .as_array()
         .unwrap()

@@ -105,18 +105,24 @@ impl Fleet {
         let mut apps = self.lock();
         let app_state = apps.app(app)?;
         let Some(machine) = app_state.machines.get(id) else {
-            let purged = app_state.gone.iter().any(|m| m["id"] == id);
+            let purged = app_state.gone.iter().find(|m| m["id"] == id);
             return match purged {
-                true if states.iter().any(|s| s == "destroyed" || s == "settled") => {
-                    Ok(Some(json!({"ok": true, "state": "destroyed"})))
+                Some(gone)
+                    if states
+                        .iter()
+                        .any(|s| satisfied_by(s, MachineState::Destroyed)) =>
+                {
+                    let mut body = json!({"ok": true, "state": "destroyed"});
+                    if let Some(code) = last_exit_code(&gone["events"]) {
+                        body["exit_code"] = code;
+                    }
+                    Ok(Some(body))
                 }
                 _ => Err(FleetError::MachineNotFound),
             };
         };
         let state = machine.state;
-        let matched = states
-            .iter()
-            .any(|s| s == state.as_str() || (s == "settled" && state.is_settled()));
+        let matched = states.iter().any(|s| satisfied_by(s, state));
         if !matched {
             return Ok(None);
         }
@@ -201,6 +207,24 @@ impl Fleet {
         self.notify();
         Ok(())
     }
+}
+
+/// Whether a machine in `state` satisfies a wait for `wanted`. A destroyed
+/// machine has stopped too, so a wait for `stopped` (what clients of a
+/// one-off `auto_destroy` machine do) ends when it is destroyed.
+fn satisfied_by(wanted: &str, state: MachineState) -> bool {
+    wanted == state.as_str()
+        || (wanted == "settled" && state.is_settled())
+        || (wanted == "stopped" && state == MachineState::Destroyed)
+}
+
+/// The exit code of the newest `exit` event in a machine's events JSON.
+fn last_exit_code(events: &Value) -> Option<Value> {
+    events
+        .as_array()?
+        .iter()
+        .find(|event| event["type"] == "exit")
+        .map(|event| event["request"]["exit_event"]["exit_code"].clone())
 }
 
 fn gone_matches(machine: &Value, filter: &ListFilter) -> bool {
