@@ -12,6 +12,11 @@
 //!    request each.
 //!
 //! Timing is only reported here, never asserted.
+//!
+//! Measured on 2026-12-03 on the shared 2-core machine (load average ~8
+//! from other builds, so pessimistic), 10 rounds: direct cold start median
+//! 25.2 ms (min 18.6 ms); through the proxy from a stopped worker median
+//! 36.2 ms (min 19.3 ms); idle RSS main 12.2 MB, worker 14.4 MB.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
