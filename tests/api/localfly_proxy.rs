@@ -455,3 +455,53 @@ async fn head_requests_pass_through_with_the_length_and_no_body() {
     );
     assert!(body.is_empty());
 }
+
+#[actix_web::test]
+async fn the_json_replay_form_is_followed_like_the_header() {
+    let a = spawn_backend(Arc::new(|_, _| {
+        HttpResponse::Ok()
+            .content_type("application/vnd.fly.replay+json")
+            .body(r#"{"elsewhere": true, "state": "from-json"}"#)
+    }));
+    let b = spawn_backend(echo("b"));
+    let launcher = StaticLauncher::new()
+        .with_image("test:a", a)
+        .with_image("test:b", b);
+    let fly = spawn_fly(Arc::new(launcher), |_| {});
+    let a_id = fly.machine("test:a").await;
+    fly.machine("test:b").await;
+
+    let (status, _, body) = fly.get("/x", &[("fly-force-instance-id", &a_id)]).await;
+
+    assert_eq!(status, StatusCode::OK);
+    let seen = json_of(&body);
+    assert_eq!(seen["served_by"], "b");
+    let source = seen["headers"]["fly-replay-src"].as_str().unwrap();
+    assert!(source.ends_with(";state=from-json"), "{source}");
+}
+
+#[actix_web::test]
+async fn client_copies_of_proxy_headers_are_replaced_and_forwarded_for_is_appended() {
+    let a = spawn_backend(echo("a"));
+    let fly = spawn_fly(
+        Arc::new(StaticLauncher::new().with_image("test:a", a)),
+        |_| {},
+    );
+    fly.machine("test:a").await;
+
+    let (_, _, body) = fly
+        .get(
+            "/x",
+            &[
+                ("fly-client-ip", "6.6.6.6"),
+                ("fly-replay-src", "instance=forged;region=xxx;t=1"),
+                ("x-forwarded-for", "10.0.0.1"),
+            ],
+        )
+        .await;
+
+    let seen = json_of(&body);
+    assert_eq!(seen["headers"]["fly-client-ip"], "127.0.0.1");
+    assert!(seen["headers"].get("fly-replay-src").is_none(), "{seen}");
+    assert_eq!(seen["headers"]["x-forwarded-for"], "10.0.0.1, 127.0.0.1");
+}
