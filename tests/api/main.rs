@@ -12,6 +12,7 @@ mod helpers;
 mod localfly_api;
 mod localfly_dev;
 mod localfly_e2e;
+mod localfly_flow;
 mod localfly_helpers;
 mod localfly_process;
 mod localfly_proxy;
