@@ -33,6 +33,10 @@ pub(crate) fn write(style: &ReceiptStyle, ledger: &Ledger, kind: Kind) -> Vec<u8
             PdfFontHandle::Builtin(BuiltinFont::Helvetica),
             PdfFontHandle::Builtin(BuiltinFont::HelveticaBold),
         ],
+        // Known limit: printpdf names an added font with a fresh id, which
+        // also becomes the subset tag, so two renders of the same
+        // non-Latin purchase differ in those names (the text does not);
+        // Latin documents, which embed nothing, are byte-identical.
         FontSet::Embedded => [Weight::Regular, Weight::Bold].map(|weight| {
             let Some(program) = fonts.face(weight).program.as_ref() else {
                 unreachable!("embedded faces carry their parsed program");
