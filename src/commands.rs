@@ -17,7 +17,7 @@ pub type CommandError = Box<dyn std::error::Error + Send + Sync>;
 pub async fn serve(settings: Settings, bind: Option<String>) -> Result<(), CommandError> {
     let bind = bind.unwrap_or_else(|| settings.server.bind.clone());
     let app = Application::build(&settings, &bind)?;
-    app.run_until_stopped().await?;
+    app.run_until_signalled().await?;
     log::info!("stopped");
     Ok(())
 }
@@ -68,7 +68,7 @@ pub async fn dev(settings: Settings, args: &DevArgs) -> Result<(), CommandError>
 
     let app = Application::build(&settings, &format!("127.0.0.1:{}", args.port))?;
     log::info!("open http://{}/ (Ctrl-C stops)", app.addr());
-    app.run_until_stopped().await?;
+    app.run_until_signalled().await?;
     Ok(())
 }
 
