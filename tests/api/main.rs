@@ -2,6 +2,9 @@
 
 mod db_switch;
 mod helpers;
+mod ship_graceful_stop;
+mod ship_helpers;
+mod ship_migrations;
 mod store_database;
 mod store_receipts;
 mod store_routing;
