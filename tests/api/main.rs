@@ -2,6 +2,7 @@
 
 mod db_switch;
 mod helpers;
+mod ship_fly_toml;
 mod ship_graceful_stop;
 mod ship_helpers;
 mod ship_migrations;

@@ -77,20 +77,24 @@ fn sigint_during_a_slow_receipt_still_delivers_the_whole_pdf_and_exits_zero() {
 }
 
 #[test]
-fn serve_never_migrates_the_database_it_is_given() {
+fn serve_needs_no_source_tree_and_never_migrates_the_database() {
     // Arrange: an SQLite file with no tables at all.
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("empty.db").display().to_string();
 
-    // Act: serve it, ask for a page, stop.
+    // Act: serve it from an empty directory, ask for two pages, stop.
     let mut server = ServeProcess::start(dir.path(), &database);
     let mut connection = RawConnection::open(server.addr);
+    connection.send_get("/", false);
+    let storefront = connection.read_response();
     connection.send_get("/api/products", true);
     let products = connection.read_response();
     server.signal("TERM");
     let status = server.wait_for_exit();
 
-    // Assert: no table was made, so every migration is still pending.
+    // Assert: the page came from the binary; no table was made, so every
+    // migration is still pending.
+    assert_eq!(storefront.status, 200);
     assert_ne!(products.status, 200, "products listed from no table");
     assert_eq!(status.code(), Some(0));
     let mut conn = Manager::new(&database).connect().unwrap();
