@@ -268,3 +268,61 @@ fn url_host_port(url: &str) -> std::net::SocketAddr {
     };
     text.to_socket_addrs().unwrap().next().unwrap()
 }
+
+#[actix_web::test]
+async fn an_exhausted_pool_answers_503_while_other_routes_keep_answering() {
+    let db = TestDatabase::new();
+    if !db.is_postgres() {
+        eprintln!("skipped: needs TEST_DATABASE_URL (a table lock holds Postgres queries)");
+        return;
+    }
+    db.seed(SeedPlan {
+        products: 2,
+        purchases: 3,
+        items_per_purchase: Some(1),
+        seed: 5,
+    });
+    let settings = test_settings(
+        &db,
+        &[
+            ("FLY_STORE__DATABASE__POOL_SIZE", "2"),
+            ("FLY_STORE__DATABASE__CHECKOUT_TIMEOUT_MS", "500"),
+        ],
+    );
+    let mut locker = db.connect();
+    let app = spawn_with_settings(db, &settings);
+    diesel::sql_query("BEGIN").execute(&mut locker).unwrap();
+    diesel::sql_query("LOCK TABLE purchases IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut locker)
+        .unwrap();
+
+    let held: Vec<_> = (1..=2)
+        .map(|id| {
+            let request = app
+                .client
+                .get(app.url(&format!("/purchases/serverless-receipts/{id}/")));
+            actix_web::rt::spawn(async move { request.send().await.map(|r| r.status()) })
+        })
+        .collect();
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    let starved = app
+        .client
+        .get(app.url("/purchases/serverless-receipts/3/"))
+        .send()
+        .await
+        .unwrap();
+    let storefront = app.client.get(app.url("/")).send().await.unwrap();
+    let still_held = held.iter().all(|task| !task.is_finished());
+    diesel::sql_query("COMMIT").execute(&mut locker).unwrap();
+
+    assert_eq!(starved.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(starved.headers().contains_key("retry-after"));
+    assert_eq!(storefront.status(), StatusCode::OK);
+    assert!(
+        still_held,
+        "the locked queries finished before the lock was released"
+    );
+    for task in held {
+        assert_eq!(task.await.unwrap().unwrap(), StatusCode::OK);
+    }
+}
