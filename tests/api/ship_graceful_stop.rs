@@ -22,7 +22,7 @@ fn stop_during_a_slow_receipt(signal: &str, logged_name: &str) {
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("store.db").display().to_string();
     seed(dir.path(), &database, PURCHASES);
-    let mut server = ServeProcess::start(dir.path(), &database);
+    let mut server = ServeProcess::start(dir.path(), &database, &[]);
     let mut connection = RawConnection::open(server.addr);
     connection.send_get("/healthz", false);
     assert_eq!(connection.read_response().status, 200);
@@ -76,14 +76,17 @@ fn sigint_during_a_slow_receipt_still_delivers_the_whole_pdf_and_exits_zero() {
     stop_during_a_slow_receipt("INT", "SIGINT");
 }
 
-#[test]
-fn serve_needs_no_source_tree_and_never_migrates_the_database() {
+/// Serves an SQLite file with no tables from an empty directory with the
+/// role marker set to `role`, asks for two pages, stops it, and returns the
+/// storefront's status.
+fn serve_an_empty_database(role: &str) -> u16 {
     // Arrange: an SQLite file with no tables at all.
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("empty.db").display().to_string();
 
-    // Act: serve it from an empty directory, ask for two pages, stop.
-    let mut server = ServeProcess::start(dir.path(), &database);
+    // Act: serve it, ask for two pages, stop.
+    let env = [("IS_FLY_MACHINE_SERVERLESS", role)];
+    let mut server = ServeProcess::start(dir.path(), &database, &env);
     let mut connection = RawConnection::open(server.addr);
     connection.send_get("/", false);
     let storefront = connection.read_response();
@@ -92,12 +95,23 @@ fn serve_needs_no_source_tree_and_never_migrates_the_database() {
     server.signal("TERM");
     let status = server.wait_for_exit();
 
-    // Assert: the page came from the binary; no table was made, so every
-    // migration is still pending.
-    assert_eq!(storefront.status, 200);
+    // Assert: no table was made, so every migration is still pending.
     assert_ne!(products.status, 200, "products listed from no table");
-    assert_eq!(status.code(), Some(0));
+    assert_eq!(status.code(), Some(0), "{:#?}", server.log_lines());
     let mut conn = Manager::new(&database).connect().unwrap();
     let applied_now = migrations::run_pending(&mut conn).unwrap();
     assert!(!applied_now.is_empty(), "serve had migrated the database");
+    storefront.status
+}
+
+#[test]
+fn serve_on_main_needs_no_source_tree_and_never_migrates() {
+    let storefront = serve_an_empty_database("false");
+
+    assert_eq!(storefront, 200, "the page is compiled into the binary");
+}
+
+#[test]
+fn serve_on_the_worker_never_migrates() {
+    serve_an_empty_database("true");
 }

@@ -72,8 +72,9 @@ pub struct ServeProcess {
 
 impl ServeProcess {
     /// Starts `fly-store serve --bind 127.0.0.1:<free port>` on
-    /// `database_url` and waits until it accepts connections.
-    pub fn start(dir: &Path, database_url: &str) -> ServeProcess {
+    /// `database_url`, with `env` added, and waits until it accepts
+    /// connections.
+    pub fn start(dir: &Path, database_url: &str, env: &[(&str, &str)]) -> ServeProcess {
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let bind = addr.to_string();
         let mut child = fly_store(
@@ -84,6 +85,7 @@ impl ServeProcess {
                 ("FLY_STORE__SERVER__WORKERS", "2"),
             ],
         )
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
