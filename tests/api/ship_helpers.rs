@@ -73,8 +73,24 @@ pub struct ServeProcess {
 impl ServeProcess {
     /// Starts `fly-store serve --bind 127.0.0.1:<free port>` on
     /// `database_url`, with `env` added, and waits until it accepts
-    /// connections.
+    /// connections. Tries another port if another process took the first.
     pub fn start(dir: &Path, database_url: &str, env: &[(&str, &str)]) -> ServeProcess {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match ServeProcess::try_start(dir, database_url, env) {
+                Ok(process) => return process,
+                Err(logs) if attempts < 3 && logs.iter().any(|l| l.contains("cannot listen")) => {}
+                Err(logs) => panic!("serve exited early: {logs:#?}"),
+            }
+        }
+    }
+
+    fn try_start(
+        dir: &Path,
+        database_url: &str,
+        env: &[(&str, &str)],
+    ) -> Result<ServeProcess, Vec<String>> {
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let bind = addr.to_string();
         let mut child = fly_store(
@@ -101,19 +117,22 @@ impl ServeProcess {
         });
 
         let mut process = ServeProcess { child, addr, logs };
-        process.wait_until_listening();
-        process
+        process.wait_until_listening()?;
+        Ok(process)
     }
 
-    fn wait_until_listening(&mut self) {
+    fn wait_until_listening(&mut self) -> Result<(), Vec<String>> {
         let deadline = Instant::now() + PATIENCE;
         while TcpStream::connect(self.addr).is_err() {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("serve exited early ({status}): {:#?}", self.log_lines());
+            if let Ok(Some(_)) = self.child.try_wait() {
+                // The reader thread may still be copying the last lines.
+                std::thread::sleep(Duration::from_millis(100));
+                return Err(self.log_lines());
             }
             assert!(Instant::now() < deadline, "serve never listened");
             std::thread::sleep(Duration::from_millis(20));
         }
+        Ok(())
     }
 
     /// Sends `signal` (`TERM`, `INT`) with `kill`.
