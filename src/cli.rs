@@ -2,6 +2,8 @@
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::fly::cli::MachinesCommand;
+
 /// A web store whose receipt PDFs render on a serverless Fly Machine.
 #[derive(Debug, Parser)]
 #[command(name = "fly-store", version, about)]
@@ -30,6 +32,9 @@ pub enum Command {
     /// Run locally on the embedded database, migrated and filled with demo
     /// data when empty.
     Dev(DevArgs),
+    /// Fly Machines of this app: one-off command machines, and a list.
+    #[command(subcommand)]
+    Machines(MachinesCommand),
 }
 
 /// Options of `seed`.

@@ -10,6 +10,7 @@ use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use secrecy::ExposeSecret;
 
+use crate::fly::{self, Fly, FlyError};
 use crate::http::access_log::access_log;
 use crate::http::routing::append_slash;
 use crate::http::shutdown::StopSignals;
@@ -33,6 +34,10 @@ pub enum StartupError {
         #[source]
         source: std::io::Error,
     },
+    /// The Fly machinery's settings do not fit this app (e.g. an unknown
+    /// serverless route name).
+    #[error(transparent)]
+    Fly(#[from] FlyError),
 }
 
 impl Application {
@@ -75,10 +80,14 @@ impl Application {
             settings.role,
             redacted_database_url(settings.database.url.expose_secret()),
         );
+        let registry = prometheus::Registry::new();
+        let fly = Fly::from_settings(&settings.fly, settings.role, &registry, routes::ROUTES)?;
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(fly.replay())
                 .wrap(access_log())
                 .app_data(store.clone())
+                .service(fly::metrics_resource(registry.clone()))
                 .configure(routes::configure)
                 .default_service(web::to(append_slash))
         })

@@ -23,7 +23,8 @@ static LOGGING: Once = Once::new();
 /// Sends test logs to the test harness's captured output.
 pub fn init_logging() {
     LOGGING.call_once(|| {
-        let _ = env_logger::builder().is_test(true).try_init();
+        // One logger per binary: the capturing one, which also prints.
+        crate::fly_helpers::capture_logs();
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
 }

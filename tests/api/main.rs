@@ -1,6 +1,13 @@
 //! The integration tests: one binary, one module per area.
 
 mod db_switch;
+mod fly_cli;
+mod fly_fake_api;
+mod fly_helpers;
+mod fly_replay;
+mod fly_startup;
+mod fly_tls;
+mod fly_worker;
 mod helpers;
 mod ship_fly_toml;
 mod ship_graceful_stop;

@@ -91,14 +91,16 @@ fn parse_command(line: &str) -> Command {
 }
 
 #[test]
-fn the_internal_port_is_the_port_serve_binds() {
+fn the_internal_port_is_the_port_serve_binds_on_main_and_on_the_worker() {
     let fly = fly_toml();
 
     let internal_port = integer(table(&fly, "http_service"), "internal_port");
     let metrics_port = integer(table(&fly, "metrics"), "port");
 
+    let deployed = deployed_settings(&fly);
     assert_eq!(internal_port, port_of(&Settings::default().server.bind));
-    assert_eq!(internal_port, port_of(&deployed_settings(&fly).server.bind));
+    assert_eq!(internal_port, port_of(&deployed.server.bind));
+    assert_eq!(internal_port, u64::from(deployed.fly.worker.internal_port));
     assert_eq!(metrics_port, internal_port);
 }
 
