@@ -21,7 +21,7 @@ pub type CommandError = Box<dyn std::error::Error + Send + Sync>;
 pub async fn serve(settings: Settings, bind: Option<String>) -> Result<(), CommandError> {
     let bind = bind.unwrap_or_else(|| settings.server.bind.clone());
     let app = Application::build(&settings, &bind)?;
-    app.run_until_stopped().await?;
+    app.run_until_signalled().await?;
     log::info!("stopped");
     Ok(())
 }
