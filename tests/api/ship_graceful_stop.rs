@@ -9,7 +9,12 @@ use crate::ship_helpers::{RawConnection, ServeProcess, seed};
 
 /// Purchases seeded so that the all-receipts PDF takes seconds to render in
 /// a debug build, far longer than a signal takes to arrive.
-const PURCHASES: usize = 10_000;
+const PURCHASES: usize = 3_000;
+
+/// The grace period given to the server under test: long enough for a
+/// debug build on a busy machine, so the test checks graceful stopping,
+/// not the machine's speed.
+const GRACE: [(&str, &str); 1] = [("FLY_STORE__SERVER__SHUTDOWN_TIMEOUT_SECS", "300")];
 
 const ALL_RECEIPTS: &str = "/purchases/serverless-receipts/";
 
@@ -22,7 +27,7 @@ fn stop_during_a_slow_receipt(signal: &str, logged_name: &str) {
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("store.db").display().to_string();
     seed(dir.path(), &database, PURCHASES);
-    let mut server = ServeProcess::start(dir.path(), &database, &[]);
+    let mut server = ServeProcess::start(dir.path(), &database, &GRACE);
     let mut connection = RawConnection::open(server.addr);
     connection.send_get("/healthz", false);
     assert_eq!(connection.read_response().status, 200);
