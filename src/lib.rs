@@ -5,6 +5,7 @@ pub mod cli;
 pub mod commands;
 pub mod fly;
 pub mod http;
+pub mod localfly;
 pub mod settings;
 pub mod startup;
 pub mod store;

@@ -1,5 +1,7 @@
 use std::process::ExitCode;
 
+use fly_store::fly;
+
 use clap::Parser;
 use fly_store::cli::{Cli, Command, DevArgs};
 use fly_store::commands;
@@ -12,7 +14,7 @@ fn main() -> ExitCode {
 
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(error) => {
             eprintln!("error: {error}");
             ExitCode::FAILURE
@@ -20,14 +22,20 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<(), commands::CommandError> {
+/// Runs the command; returns the process's exit code.
+fn run(cli: Cli) -> Result<u8, commands::CommandError> {
     let settings = Settings::from_process_env()?;
-    match cli.command.unwrap_or(Command::Dev(DevArgs::default_port())) {
-        Command::Serve { bind } => {
-            actix_web::rt::System::new().block_on(commands::serve(settings, bind))
+    let system = || actix_web::rt::System::new();
+    match cli.command.unwrap_or(Command::Dev(DevArgs::defaults())) {
+        Command::Serve { bind } => system().block_on(commands::serve(settings, bind))?,
+        Command::Migrate { revert_all } => commands::migrate(&settings, revert_all)?,
+        Command::Seed(args) => commands::seed(&settings, &args)?,
+        Command::Dev(args) => system().block_on(commands::dev(settings, &args))?,
+        // The command's own exit code, clamped into a process exit status.
+        Command::Machines(command) => {
+            let code = fly::cli::run(command, &settings.fly)?;
+            return Ok(u8::try_from(code).unwrap_or(1));
         }
-        Command::Migrate { revert_all } => commands::migrate(&settings, revert_all),
-        Command::Seed(args) => commands::seed(&settings, &args),
-        Command::Dev(args) => actix_web::rt::System::new().block_on(commands::dev(settings, &args)),
     }
+    Ok(0)
 }
