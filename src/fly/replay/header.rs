@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use actix_web::http::header::HeaderMap;
+use actix_web::http::header::{HeaderMap, HeaderName};
 
 /// Header of a replay answer.
 pub const FLY_REPLAY: &str = "fly-replay";
@@ -36,6 +36,10 @@ pub fn replay_value(target: &Target, hops: u32, timeout: Duration) -> String {
     )
 }
 
+// Parsed once: a lookup by `&str` would parse and copy the name each time.
+const SRC_NAME: HeaderName = HeaderName::from_static(FLY_REPLAY_SRC);
+const FAILED_NAME: HeaderName = HeaderName::from_static(FLY_REPLAY_FAILED);
+
 /// What a request says about replays it has been through.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReplayTrail {
@@ -55,7 +59,7 @@ impl ReplayTrail {
     /// Reads the replay headers of a request.
     pub fn from_headers(headers: &HeaderMap) -> ReplayTrail {
         let mut trail = ReplayTrail::default();
-        if let Some(src) = header_text(headers, FLY_REPLAY_SRC) {
+        if let Some(src) = header_text(headers, &SRC_NAME) {
             trail.replayed = true;
             trail.source_instance = field(src, "instance").map(str::to_owned);
             trail.hops = field(src, "state")
@@ -63,7 +67,7 @@ impl ReplayTrail {
                 .unwrap_or(1)
                 .max(1);
         }
-        if let Some(failed) = header_text(headers, FLY_REPLAY_FAILED) {
+        if let Some(failed) = header_text(headers, &FAILED_NAME) {
             trail.failed = true;
             trail.failed_instance = field(failed, "instance").map(str::to_owned);
         }
@@ -71,7 +75,7 @@ impl ReplayTrail {
     }
 }
 
-fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+fn header_text<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
     headers.get(name).map(|value| value.to_str().unwrap_or(""))
 }
 
