@@ -10,6 +10,7 @@ mod fly_tls;
 mod fly_worker;
 mod helpers;
 mod localfly_api;
+mod localfly_browser;
 mod localfly_dev;
 mod localfly_e2e;
 mod localfly_flow;
