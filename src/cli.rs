@@ -29,8 +29,9 @@ pub enum Command {
     },
     /// Fill the database with deterministic demo data (migrating it first).
     Seed(SeedArgs),
-    /// Run locally on the embedded database, migrated and filled with demo
-    /// data when empty.
+    /// Run the whole two-role flow locally: Local Fly's proxy and Machines
+    /// API, and the main machine on the embedded database (migrated, and
+    /// filled with demo data when empty). The default command.
     Dev(DevArgs),
     /// Fly Machines of this app: one-off command machines, and a list.
     #[command(subcommand)]
@@ -57,14 +58,24 @@ pub struct SeedArgs {
 /// Options of `dev`.
 #[derive(Debug, Args)]
 pub struct DevArgs {
-    /// Port to serve on, on 127.0.0.1.
+    /// Port of the local Fly proxy, on 127.0.0.1: open this one.
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
+    /// Port of the local Machines API stand-in, on 127.0.0.1.
+    #[arg(long, default_value_t = 4280)]
+    pub api_port: u16,
+    /// The Fly app's name.
+    #[arg(long, default_value = "fly-store")]
+    pub app: String,
 }
 
 impl DevArgs {
     /// `dev` with its default options, for a bare `fly-store`.
-    pub fn default_port() -> DevArgs {
-        DevArgs { port: 8080 }
+    pub fn defaults() -> DevArgs {
+        DevArgs {
+            port: 8080,
+            api_port: 4280,
+            app: "fly-store".to_owned(),
+        }
     }
 }

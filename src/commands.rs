@@ -4,7 +4,11 @@ use diesel::r2d2::ManageConnection;
 use secrecy::ExposeSecret;
 
 use crate::cli::{DevArgs, SeedArgs};
-use crate::settings::{Settings, redacted_database_url};
+use std::net::SocketAddr;
+
+use crate::localfly;
+use crate::localfly::dev::DevOptions;
+use crate::settings::{DatabaseKind, Settings, redacted_database_url};
 use crate::startup::Application;
 use crate::store::db::connection::Manager;
 use crate::store::db::{AnyConnection, migrations, queries};
@@ -17,7 +21,7 @@ pub type CommandError = Box<dyn std::error::Error + Send + Sync>;
 pub async fn serve(settings: Settings, bind: Option<String>) -> Result<(), CommandError> {
     let bind = bind.unwrap_or_else(|| settings.server.bind.clone());
     let app = Application::build(&settings, &bind)?;
-    app.run_until_stopped().await?;
+    app.run_until_signalled().await?;
     log::info!("stopped");
     Ok(())
 }
@@ -56,7 +60,8 @@ pub fn seed(settings: &Settings, args: &SeedArgs) -> Result<(), CommandError> {
     Ok(())
 }
 
-/// `fly-store dev`: migrate, seed when empty, serve on 127.0.0.1.
+/// `fly-store dev`: migrate the embedded database, seed it when empty, then
+/// run Local Fly with the main machine on it until Ctrl-C.
 pub async fn dev(settings: Settings, args: &DevArgs) -> Result<(), CommandError> {
     let mut conn = connect(&settings)?;
     migrations::run_pending(&mut conn)?;
@@ -66,9 +71,20 @@ pub async fn dev(settings: Settings, args: &DevArgs) -> Result<(), CommandError>
     }
     drop(conn);
 
-    let app = Application::build(&settings, &format!("127.0.0.1:{}", args.port))?;
-    log::info!("open http://{}/ (Ctrl-C stops)", app.addr());
-    app.run_until_stopped().await?;
+    // Machines run as child processes, maybe elsewhere: give them an
+    // absolute path to the same database.
+    let url = settings.database.url.expose_secret();
+    let database_url = match DatabaseKind::of(url)? {
+        DatabaseKind::Sqlite => std::path::absolute(url.strip_prefix("sqlite://").unwrap_or(url))?
+            .display()
+            .to_string(),
+        DatabaseKind::Postgres => url.to_owned(),
+    };
+    let mut options = DevOptions::new(database_url);
+    options.proxy_addr = SocketAddr::from(([127, 0, 0, 1], args.port));
+    options.api_addr = SocketAddr::from(([127, 0, 0, 1], args.api_port));
+    options.app = args.app.clone();
+    localfly::dev::run(options).await?;
     Ok(())
 }
 

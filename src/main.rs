@@ -26,7 +26,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<u8, commands::CommandError> {
     let settings = Settings::from_process_env()?;
     let system = || actix_web::rt::System::new();
-    match cli.command.unwrap_or(Command::Dev(DevArgs::default_port())) {
+    match cli.command.unwrap_or(Command::Dev(DevArgs::defaults())) {
         Command::Serve { bind } => system().block_on(commands::serve(settings, bind))?,
         Command::Migrate { revert_all } => commands::migrate(&settings, revert_all)?,
         Command::Seed(args) => commands::seed(&settings, &args)?,

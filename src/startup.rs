@@ -13,6 +13,7 @@ use secrecy::ExposeSecret;
 use crate::fly::{self, Fly, FlyError};
 use crate::http::access_log::access_log;
 use crate::http::routing::append_slash;
+use crate::http::shutdown::StopSignals;
 use crate::settings::{Settings, redacted_database_url};
 use crate::store::db::{self, Pool};
 use crate::store::receipts::ReceiptStyle;
@@ -91,7 +92,10 @@ impl Application {
                 .default_service(web::to(append_slash))
         })
         .shutdown_timeout(settings.server.shutdown_timeout_secs)
-        .client_request_timeout(Duration::from_secs(10));
+        .client_request_timeout(Duration::from_secs(10))
+        // actix would stop at once on SIGINT (Fly's default kill signal);
+        // `run_until_signalled` stops gracefully on SIGINT and SIGTERM.
+        .disable_signals();
         if let Some(workers) = settings.server.workers {
             server = server.workers(workers);
         }
@@ -115,8 +119,32 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until the server is stopped (SIGINT/SIGTERM or its handle).
+    /// Serves until the server is stopped through its handle.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    /// Serves until SIGINT or SIGTERM, then stops gracefully: no new
+    /// connections, requests in flight finish within
+    /// `server.shutdown_timeout_secs`. A second signal exits at once, with
+    /// status 1.
+    pub async fn run_until_signalled(self) -> std::io::Result<()> {
+        let mut signals = StopSignals::listen()?;
+        let handle = self.server.handle();
+        actix_web::rt::spawn(async move {
+            let signal = signals.next().await;
+            log::info!("signal={signal} received; stopping gracefully");
+            let graceful = handle.stop(true);
+            tokio::select! {
+                () = graceful => {}
+                signal = signals.next() => {
+                    // actix finishes one stop before it reads another, so a
+                    // forced stop cannot overtake the graceful one.
+                    log::warn!("signal={signal} received again; exiting at once");
+                    std::process::exit(1);
+                }
+            }
+        });
         self.server.await
     }
 }

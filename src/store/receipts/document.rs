@@ -2,7 +2,7 @@
 //! pages, draw them as printpdf operations, and let printpdf write the file
 //! (it subsets an embedded font to the glyphs the pages use).
 
-use printpdf::{BuiltinFont, PdfDocument, PdfFontHandle, PdfSaveOptions};
+use printpdf::{BuiltinFont, FontId, PdfDocument, PdfFont, PdfFontHandle, PdfSaveOptions};
 
 use super::ReceiptStyle;
 use super::canvas::OpsCanvas;
@@ -33,11 +33,20 @@ pub(crate) fn write(style: &ReceiptStyle, ledger: &Ledger, kind: Kind) -> Vec<u8
             PdfFontHandle::Builtin(BuiltinFont::Helvetica),
             PdfFontHandle::Builtin(BuiltinFont::HelveticaBold),
         ],
+        // Known limit: printpdf names an added font with a fresh id, which
+        // also becomes the subset tag, so two renders of the same
+        // non-Latin purchase differ in those names (the text does not);
+        // Latin documents, which embed nothing, are byte-identical.
         FontSet::Embedded => [Weight::Regular, Weight::Bold].map(|weight| {
             let Some(program) = fonts.face(weight).program.as_ref() else {
                 unreachable!("embedded faces carry their parsed program");
             };
-            PdfFontHandle::External(doc.add_font(program))
+            // A fixed resource name instead of `add_font`'s random one: the
+            // same purchase then always gives the same bytes.
+            let id = FontId(format!("F{}", weight as u8 + 1));
+            let font = PdfFont::new(program.clone());
+            doc.resources.fonts.map.insert(id.clone(), font);
+            PdfFontHandle::External(id)
         }),
     };
 

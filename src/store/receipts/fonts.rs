@@ -2,10 +2,12 @@
 //!
 //! A document whose text all fits WinAnsi (Windows-1252) is set in the PDF
 //! built-in Helvetica, which needs no font program in the file. Any other
-//! document is set in DejaVu Sans, embedded as a subset of the glyphs it uses.
+//! document is set in DejaVu Sans, which printpdf embeds as a subset of the
+//! glyphs the pages use.
 //! Characters a face lacks (CJK, emoji) are printed as U+FFFD, never dropped.
 //!
-//! Fonts are parsed once per process; every lookup afterwards is a table read.
+//! Fonts are parsed once per process (the parsed DejaVu program is what each
+//! document hands to printpdf); every metric lookup afterwards is a table read.
 //!
 //! Known limit: text is not shaped (no kerning, ligatures, right-to-left
 //! reordering or Arabic joining), because receipts print product names in

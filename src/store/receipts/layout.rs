@@ -1,8 +1,7 @@
 //! Page layout: where every string of a receipt document goes.
 //!
-//! The layout is run twice over the same data: once to count pages (and, for
-//! an embedded font, the glyphs used), once to draw them with `Page i of N`
-//! known. It talks to a [`Canvas`] only, so both runs take the same decisions.
+//! The layout is run twice over the same data: once to count pages, once to
+//! draw them with `Page i of N` known. It talks to a [`Canvas`] only, so both runs take the same decisions.
 //!
 //! Rules: receipts follow one another; a receipt starts on a new page unless
 //! its heading, table header and first row fit; a row never splits unless it
@@ -210,8 +209,8 @@ impl<'p, C: Canvas> Flow<'p, C> {
     }
 
     fn end_page(&mut self) {
-        // On the counting run the total is not known yet; the footer's
-        // letters still have to be counted for the embedded subset.
+        // On the counting run the total is not known yet (and nothing is
+        // drawn); the page's own number stands in for it.
         let total = if self.plan.pages > 0 {
             self.plan.pages
         } else {

@@ -188,6 +188,36 @@ fn characters_the_font_lacks_become_a_visible_mark_and_the_line_stays() {
 }
 
 #[test]
+fn line_totals_line_up_on_the_right_margin_in_both_fonts() {
+    // A table row is one string operation with spacing numbers; the
+    // numbers must put each amount where the layout measured it.
+    let latin = five_items();
+    let mut greek = five_items();
+    greek.lines[0].product_name = "Σουβλάκι".into();
+
+    for r in [latin, greek] {
+        let pdf = render_receipt(&r, &style());
+        let (width, _) = page_size(&pdf, 1);
+        let words = words_of(&pdf);
+
+        for total in ["59.97", "1.00", "9.00", "89.00", "24.95", "183.92"] {
+            // The rightmost one: a unit price can equal its line total.
+            let word = words
+                .iter()
+                .filter(|w| w.text == total)
+                .max_by(|a, b| a.x_max.total_cmp(&b.x_max))
+                .unwrap_or_else(|| panic!("{total} not printed: {words:?}"));
+            let right = width - 48.0;
+            assert!(
+                (word.x_max - right).abs() < 0.5,
+                "{total} ends at {} instead of {right}",
+                word.x_max
+            );
+        }
+    }
+}
+
+#[test]
 fn zero_and_negative_quantities_and_huge_amounts_print_without_wrapping() {
     // BC-21: integer cents, no u32 wrap, no panic on absurd values.
     let r = receipt(
