@@ -75,7 +75,11 @@ fn main() {
     let filled = peak_rss_kib();
     let pdf = book.finish();
 
-    let pages = pdf.windows(12).filter(|w| w == b"/Type /Page ").count();
+    // Page objects (`/Type/Page` not followed by the `s` of `/Pages`).
+    let pages = pdf
+        .windows(11)
+        .filter(|w| w.starts_with(b"/Type/Page") && w[10] != b's')
+        .count();
     println!(
         "purchases={purchases} pages={pages} pdf_bytes={} time_ms={} \
          peak_rss_start_kib={before} peak_rss_after_fill_kib={filled} peak_rss_kib={}",
