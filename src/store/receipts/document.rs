@@ -8,7 +8,8 @@
 //! Most of the time goes to lopdf compressing each stream at its best level
 //! with a new compressor, and to printpdf turning each operation into lopdf
 //! objects and back into text; neither has a setting to trade that away
-//! short of `optimize: false` (no compression, several times larger files).
+//! short of `optimize: false` (no compression: files 2-3 times larger, and a
+//! 5-item non-Latin receipt grows from 27 KB to about 57 KB).
 
 use printpdf::{BuiltinFont, PdfDocument, PdfFontHandle, PdfSaveOptions};
 
