@@ -42,16 +42,13 @@ pub(crate) fn write(style: &ReceiptStyle, ledger: &Ledger, kind: Kind) -> Vec<u8
             PdfFontHandle::Builtin(BuiltinFont::Helvetica),
             PdfFontHandle::Builtin(BuiltinFont::HelveticaBold),
         ],
-        // Known limit: printpdf names an added font with a fresh id, which
-        // also becomes the subset tag, so two renders of the same
-        // non-Latin purchase differ in those names (the text does not);
-        // Latin documents, which embed nothing, are byte-identical.
         FontSet::Embedded => [Weight::Regular, Weight::Bold].map(|weight| {
             let Some(program) = fonts.face(weight).program.as_ref() else {
                 unreachable!("embedded faces carry their parsed program");
             };
-            // A fixed resource name instead of `add_font`'s random one: the
-            // same purchase then always gives the same bytes.
+            // A fixed resource name instead of `add_font`'s random one (which
+            // also becomes the subset tag): the same purchase then always
+            // gives the same bytes, embedded fonts included.
             let id = FontId(format!("F{}", weight as u8 + 1));
             let font = PdfFont::new(program.clone());
             doc.resources.fonts.map.insert(id.clone(), font);

@@ -442,6 +442,17 @@ fn the_same_purchase_renders_to_the_same_bytes() {
 }
 
 #[test]
+fn the_same_purchase_renders_to_the_same_bytes_with_an_embedded_font() {
+    let greek = receipt(7, vec![line("Σουβλάκι", 2, 750), line("Пельмени", 3, 1999)]);
+
+    let first = render_receipt(&greek, &style());
+    let second = render_receipt(&greek, &style());
+
+    assert!(text_of(&first).contains("Σουβλάκι"));
+    assert_eq!(first, second);
+}
+
+#[test]
 fn a_book_can_be_filled_on_one_thread_and_finished_on_another() {
     fn assert_send<T: Send + 'static>(_: &T) {}
     let mut book = ReceiptBook::new(&style());
