@@ -71,7 +71,10 @@ impl WorkerSpec {
                 "cpu_kind": worker.cpu_kind,
                 "cpus": worker.cpus,
                 "memory_mb": worker.memory_mb
-            }
+            },
+            // fly.toml's `[metrics]` reaches only the machines a deploy
+            // makes; without this Fly would never scrape the worker.
+            "metrics": { "port": worker.internal_port, "path": "/metrics" }
         });
         Some(self.with_placement(json!({ "name": worker.name, "config": config })))
     }
@@ -212,5 +215,30 @@ mod tests {
         assert_eq!(config["init"]["cmd"], json!(["fly-store", "migrate"]));
         assert!(config.get("services").is_none());
         assert_eq!(config["metadata"]["role"], "oneoff");
+    }
+
+    #[test]
+    fn the_worker_body_serves_ports_443_and_80_and_is_scraped_for_metrics() {
+        let settings = FlySettings {
+            image_ref: Some("registry.fly.io/receipts-app:deployment-NEW".into()),
+            ..FlySettings::default()
+        };
+        let spec = WorkerSpec::new(&settings, Vec::new());
+
+        let body = spec.worker_create_body().unwrap();
+
+        let config = &body["config"];
+        let service = &config["services"][0];
+        assert_eq!(service["autostart"], true);
+        let ports: Vec<_> = service["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["port"].clone())
+            .collect();
+        assert_eq!(ports, vec![json!(443), json!(80)]);
+        assert_eq!(config["env"]["IS_FLY_MACHINE_SERVERLESS"], "true");
+        assert_eq!(config["metrics"]["path"], "/metrics");
+        assert_eq!(config["metrics"]["port"], service["internal_port"]);
     }
 }
