@@ -84,6 +84,16 @@ pub async fn dev(settings: Settings, args: &DevArgs) -> Result<(), CommandError>
     options.proxy_addr = SocketAddr::from(([127, 0, 0, 1], args.port));
     options.api_addr = SocketAddr::from(([127, 0, 0, 1], args.api_port));
     options.app = args.app.clone();
+    // Machines start with a clean environment, as on Fly: hand the store's
+    // own settings to the main machine (which passes them on to the worker).
+    for (name, value) in std::env::vars() {
+        if name.starts_with("FLY_STORE__") {
+            options.env.insert(name, value);
+        } else if name == "FLY_STORE_CONFIG" {
+            let path = std::path::absolute(&value)?.display().to_string();
+            options.env.insert(name, path);
+        }
+    }
     localfly::dev::run(options).await?;
     Ok(())
 }

@@ -144,11 +144,18 @@ impl Settings {
     /// Reads the settings from the process environment and the config file.
     pub fn from_process_env() -> Result<Settings, SettingsError> {
         let env: HashMap<String, String> = std::env::vars().collect();
-        let file = env
-            .get("FLY_STORE_CONFIG")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE));
-        Settings::load(&env, Some(&file))
+        // A file named on purpose must exist; the default one may not.
+        if let Some(named) = env.get("FLY_STORE_CONFIG").filter(|path| !path.is_empty()) {
+            let named = PathBuf::from(named);
+            if !named.is_file() {
+                return Err(SettingsError::Value {
+                    key: "FLY_STORE_CONFIG",
+                    reason: format!("{} is not a readable file", named.display()),
+                });
+            }
+            return Settings::load(&env, Some(&named));
+        }
+        Settings::load(&env, Some(Path::new(DEFAULT_CONFIG_FILE)))
     }
 
     /// Reads the settings from `env` and, if it exists, the TOML `file`.
@@ -183,6 +190,12 @@ impl Settings {
         if self.database.pool_size == 0 {
             return Err(SettingsError::Value {
                 key: "database.pool_size",
+                reason: "must be at least 1".to_owned(),
+            });
+        }
+        if self.server.workers == Some(0) {
+            return Err(SettingsError::Value {
+                key: "server.workers",
                 reason: "must be at least 1".to_owned(),
             });
         }
@@ -311,6 +324,14 @@ mod tests {
 
         assert_eq!(settings.store.name, "From file");
         assert_eq!(settings.database.pool_size, 5);
+    }
+
+    #[test]
+    fn zero_server_workers_is_an_error_not_a_panic() {
+        let error = Settings::load(&env(&[("FLY_STORE__SERVER__WORKERS", "0")]), None)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("server.workers"), "{error}");
     }
 
     #[test]

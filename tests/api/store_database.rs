@@ -326,3 +326,14 @@ async fn an_exhausted_pool_answers_503_while_other_routes_keep_answering() {
         assert_eq!(task.await.unwrap().unwrap(), StatusCode::OK);
     }
 }
+
+#[actix_web::test]
+async fn healthz_is_503_on_a_database_that_was_never_migrated() {
+    let app = spawn_app().await;
+    migrations::revert_all(&mut app.db.connect()).unwrap();
+
+    let response = app.client.get(app.url("/healthz")).send().await.unwrap();
+
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().contains_key("retry-after"));
+}

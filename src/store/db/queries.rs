@@ -83,6 +83,23 @@ fn items_between(conn: &mut AnyConnection, first: i64, last: i64) -> QueryResult
         .load(conn)
 }
 
+/// Reads one row id from each table: fails unless the schema is there.
+pub fn check_schema(conn: &mut AnyConnection) -> QueryResult<()> {
+    products::table
+        .select(products::id)
+        .limit(1)
+        .load::<i64>(conn)?;
+    purchases::table
+        .select(purchases::id)
+        .limit(1)
+        .load::<i64>(conn)?;
+    purchase_items::table
+        .select(purchase_items::id)
+        .limit(1)
+        .load::<i64>(conn)?;
+    Ok(())
+}
+
 /// How many purchases there are.
 pub fn count_purchases(conn: &mut AnyConnection) -> QueryResult<i64> {
     purchases::table.count().get_result(conn)
