@@ -17,15 +17,15 @@ pub const PATIENCE: Duration = Duration::from_secs(120);
 
 /// `fly-store <args>` run in `dir`, as in the image: an empty environment
 /// but for `env`, no source tree around it (pages and fonts must come from
-/// the binary), the settings file pointed at a path in `dir` that does not
-/// exist (a developer's `fly-store.toml` cannot leak in), logs at info.
+/// the binary), and `dir` as the working directory, so the only settings
+/// file it could read is `dir`'s (a developer's `fly-store.toml` cannot leak
+/// in), logs at info.
 pub fn fly_store(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut command = Command::new(BIN);
     command
         .args(args)
         .current_dir(dir)
         .env_clear()
-        .env("FLY_STORE_CONFIG", dir.join("absent.toml"))
         .env("RUST_LOG", "info")
         .envs(env.iter().copied())
         .stdin(Stdio::null());
