@@ -111,6 +111,33 @@ impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
+
+    /// `GET path`, read as JSON.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let mut response = self
+            .client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("the app answers");
+        response.json().limit(1 << 26).await.expect("a JSON body")
+    }
+
+    /// `GET path`, read as bytes.
+    pub async fn get_bytes(&self, path: &str) -> Vec<u8> {
+        let mut response = self
+            .client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("the app answers");
+        response
+            .body()
+            .limit(1 << 28)
+            .await
+            .expect("a body")
+            .to_vec()
+    }
 }
 
 /// Settings for a test: defaults, the test's database, and `env` on top.

@@ -47,7 +47,7 @@ pub async fn get(client: &awc::Client, url: String) -> (StatusCode, String, Vec<
 
 #[actix_web::test]
 async fn the_store_runs_behind_the_proxy_and_wakes_up_after_autostop() {
-    let _ = env_logger::builder().is_test(true).try_init();
+    crate::helpers::init_logging();
     let dir = tempfile::tempdir().unwrap();
     let mut options = dev_options(seeded_database(dir.path()));
     options.autostop_after = Duration::from_millis(800);
@@ -80,7 +80,7 @@ async fn the_store_runs_behind_the_proxy_and_wakes_up_after_autostop() {
 
 #[actix_web::test]
 async fn the_first_receipt_request_makes_main_create_the_worker_that_renders_it() {
-    let _ = env_logger::builder().is_test(true).try_init();
+    crate::helpers::init_logging();
     let dir = tempfile::tempdir().unwrap();
     let dev = dev::start(dev_options(seeded_database(dir.path())))
         .await

@@ -31,7 +31,7 @@ struct Reply {
 }
 
 async fn start_flow(tune: impl FnOnce(&mut DevOptions)) -> Flow {
-    let _ = env_logger::builder().is_test(true).try_init();
+    crate::helpers::init_logging();
     let dir = tempfile::tempdir().unwrap();
     let mut options = dev_options(seeded_database(dir.path()));
     tune(&mut options);

@@ -70,36 +70,12 @@ async fn the_same_seed_gives_the_same_store() {
     first.db.seed(plan);
     second.db.seed(plan);
 
-    let a = first
-        .client
-        .get(first.url("/api/purchases?limit=1000"))
-        .send()
-        .await
-        .unwrap()
-        .body()
-        .await
-        .unwrap();
-    let b = second
-        .client
-        .get(second.url("/api/purchases?limit=1000"))
-        .send()
-        .await
-        .unwrap()
-        .body()
-        .await
-        .unwrap();
-    let products = first
-        .client
-        .get(first.url("/api/products"))
-        .send()
-        .await
-        .unwrap()
-        .body()
-        .await
-        .unwrap();
+    let a = first.get_bytes("/api/purchases?limit=1000").await;
+    let b = second.get_bytes("/api/purchases?limit=1000").await;
+    let products = first.get_bytes("/api/products").await;
 
     assert_eq!(a, b);
-    let products = String::from_utf8(products.to_vec()).unwrap();
+    let products = String::from_utf8(products).unwrap();
     for name in [
         "Crème brûlée",
         "Größe XL – Jacke",
@@ -134,33 +110,9 @@ async fn the_api_lists_purchases_in_pages() {
         seed: 3,
     });
 
-    let first: serde_json::Value = app
-        .client
-        .get(app.url("/api/purchases?limit=2"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let last: serde_json::Value = app
-        .client
-        .get(app.url("/api/purchases?limit=2&after=4"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let one: serde_json::Value = app
-        .client
-        .get(app.url("/api/purchases/3"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let first = app.get_json("/api/purchases?limit=2").await;
+    let last = app.get_json("/api/purchases?limit=2&after=4").await;
+    let one = app.get_json("/api/purchases/3").await;
 
     assert_eq!(first["purchases"].as_array().unwrap().len(), 2);
     assert_eq!(first["next"], 2);
